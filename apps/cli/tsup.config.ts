@@ -1,0 +1,3 @@
+import { preset } from '../../tooling/config/tsup.mjs'
+
+export default preset({"index":"src/index.ts","bin":"src/bin.ts"})
