@@ -13,7 +13,10 @@ if (!existsSync(bin)) {
   process.exit(1)
 }
 const child = spawn(process.execPath, [bin, ...args], { stdio: 'inherit', cwd: process.env.INIT_CWD ?? process.cwd() })
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+// Ctrl-C reaches the whole foreground process group, the child included: forwarding SIGINT too would deliver it
+// twice (a second SIGINT means "force exit" to iscsi-target). SIGTERM and SIGHUP are sent to one pid: forward them.
+process.on('SIGINT', () => {})
+for (const signal of ['SIGTERM', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal))
 }
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 1 : 1)))
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : 1)))
