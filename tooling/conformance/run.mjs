@@ -1,0 +1,273 @@
+#!/usr/bin/env node
+// `pnpm conformance`: libiscsi's iscsi-test-cu against our target, in each configuration the suite needs.
+//
+// For each configuration it starts the built `iscsi-target` app on a free loopback port, runs
+//   iscsi-test-cu -d -S -t ALL URL URL2
+// (URL2 names the same LUN through a second login, for the multipath tests), parses every test as pass, skip or
+// fail, stops the target, and finally prints one table over all configurations. A test counts as covered when it
+// passes in at least one configuration; the run fails when any configuration has a failure.
+//
+// Options: --config NAME (repeatable: run only these), --test REGEX (instead of ALL), --json FILE (write results),
+// --markdown FILE (write the generated conformance table), --timeout SECONDS (per configuration, default 900).
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseCunit } from './parse-cunit.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const bin = join(root, 'apps', 'target', 'dist', 'bin.js')
+const IQN = 'iqn.2026-11.io.iscsi-ts:conformance'
+const CHAP_USER = 'conformance'
+const CHAP_SECRET = 'conformance-secret-1234'
+
+/**
+ * Each configuration: what the target serves, and how the suite reaches it. `meantFor` says which suites the
+ * configuration exists for (documentation in the table).
+ * @type {Array<{ name: string, meantFor: string, yaml: (dir: string, port: number) => string, url: (port: number) => string }>}
+ */
+export const configurations = [
+  {
+    name: 'thin',
+    meantFor: 'everything: a thin-provisioned 1 GiB disk (the default)',
+    yaml: (dir, port) => config(dir, port, { thinProvisioning: true }),
+    url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
+  },
+  {
+    name: 'read-only',
+    meantFor: 'write-protect tests (ReadOnly, ...)',
+    yaml: (dir, port) => config(dir, port, { readOnly: true }),
+    url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
+  },
+  {
+    name: 'removable',
+    meantFor: 'removable-medium tests (StartStopUnit, PreventAllow, ...)',
+    yaml: (dir, port) => config(dir, port, { removable: true }),
+    url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
+  },
+  {
+    name: 'chap',
+    meantFor: 'iSCSICHAP tests (CHAP-protected target)',
+    yaml: (dir, port) => config(dir, port, { chap: true }),
+    url: (port) => `iscsi://${CHAP_USER}%${CHAP_SECRET}@127.0.0.1:${port}/${IQN}/0`,
+  },
+  {
+    name: 'digests',
+    meantFor: 'everything again with header and data digests on',
+    yaml: (dir, port) => config(dir, port, { digests: true }),
+    url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0?header_digest=crc32c`,
+  },
+]
+
+/** @param {string} dir @param {number} port @param {{ thinProvisioning?: boolean, readOnly?: boolean, removable?: boolean, chap?: boolean, digests?: boolean }} o */
+function config(dir, port, o) {
+  const lines = [
+    `portals: ["127.0.0.1:${port}"]`,
+    `targets:`,
+    `  - name: ${IQN}`,
+    `    luns:`,
+    `      - lun: 0`,
+    `        backstore: file`,
+    `        path: ${JSON.stringify(join(dir, 'disk.img'))}`,
+    `        size: 1G`,
+    `        thinProvisioning: ${o.thinProvisioning ?? true}`,
+    `        readOnly: ${o.readOnly ?? false}`,
+    `        removable: ${o.removable ?? false}`,
+  ]
+  if (o.chap) lines.push(`    auth:`, `      chap: { user: ${CHAP_USER}, secret: ${CHAP_SECRET} }`)
+  if (o.digests) lines.push(`limits:`, `  headerDigest: [CRC32C, None]`, `  dataDigest: [CRC32C, None]`)
+  return lines.join('\n') + '\n'
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/** Start the app; resolve once it logs 'listening'. */
+function startTarget(configFile, dataDir) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, '--config', configFile, '--data', dataDir, '--log-format', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ISCSI_TS_LOG_FORMAT: 'json' },
+    })
+    let out = ''
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`target did not start within 20 s:\n${out}`))
+    }, 20_000)
+    const onData = (chunk) => {
+      out += chunk.toString()
+      if (/listening/.test(out)) {
+        clearTimeout(timer)
+        child.stdout.off('data', onData)
+        child.stdout.resume()
+        resolve(child)
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', (chunk) => (out += chunk.toString()))
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`target exited with ${code} before listening:\n${out}`))
+    })
+  })
+}
+
+function stopTarget(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve(undefined)
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+function runSuite(url, test, timeoutSeconds) {
+  return new Promise((resolve) => {
+    const args = ['-d', '-S', '-t', test, url, url]
+    const child = spawn('iscsi-test-cu', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c.toString()))
+    child.stderr.on('data', (c) => (out += c.toString()))
+    const timer = setTimeout(() => {
+      out += `\n[conformance] iscsi-test-cu killed after ${timeoutSeconds} s\n`
+      child.kill('SIGKILL')
+    }, timeoutSeconds * 1000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, out })
+    })
+  })
+}
+
+/** Run one configuration: start the target, run the suite, stop. */
+export async function runConfiguration(cfg, { test = 'ALL', timeoutSeconds = 900 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), `iscsi-ts-conformance-${cfg.name}-`))
+  const port = await freePort()
+  const configFile = join(dir, 'target.yaml')
+  writeFileSync(configFile, cfg.yaml(dir, port))
+  const child = await startTarget(configFile, dir)
+  try {
+    const started = Date.now()
+    const { out } = await runSuite(cfg.url(port), test, timeoutSeconds)
+    const tests = parseCunit(out)
+    return { name: cfg.name, seconds: (Date.now() - started) / 1000, tests, output: out }
+  } finally {
+    await stopTarget(child)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** One row per test name over every configuration: covered when it passes in at least one. */
+export function summarize(runs) {
+  const names = new Set()
+  for (const run of runs) for (const t of run.tests) names.add(t.name)
+  const rows = [...names].sort().map((name) => {
+    const per = {}
+    for (const run of runs) {
+      const t = run.tests.find((x) => x.name === name)
+      per[run.name] = t ?? { outcome: 'absent', reason: '' }
+    }
+    const outcomes = Object.values(per).map((t) => t.outcome)
+    const covered = outcomes.includes('pass')
+    const failed = outcomes.includes('fail')
+    const reasons = [...new Set(Object.values(per).filter((t) => t.outcome !== 'pass' && t.reason).map((t) => t.reason))]
+    return { name, per, covered, failed, reasons }
+  })
+  return rows
+}
+
+export function markdownTable(runs, rows) {
+  const head = `| test | ${runs.map((r) => r.name).join(' | ')} | covered |`
+  const sep = `|---|${runs.map(() => '---').join('|')}|---|`
+  const mark = { pass: 'pass', skip: 'skip', fail: '**FAIL**', absent: '-' }
+  const body = rows.map((row) => `| ${row.name} | ${runs.map((r) => mark[row.per[r.name].outcome]).join(' | ')} | ${row.covered ? 'yes' : 'no'} |`)
+  const notCovered = rows.filter((r) => !r.covered)
+  const lines = [
+    `Generated by \`pnpm conformance\` (libiscsi \`iscsi-test-cu -d -S -t ALL\`) on ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    `| configuration | pass | skip | fail | seconds |`,
+    `|---|---|---|---|---|`,
+    ...runs.map((r) => {
+      const c = count(r.tests)
+      return `| ${r.name} | ${c.pass} | ${c.skip} | ${c.fail} | ${r.seconds.toFixed(0)} |`
+    }),
+    '',
+    `Covered (passes in at least one configuration): ${rows.length - notCovered.length} of ${rows.length}.`,
+    '',
+  ]
+  if (notCovered.length > 0) {
+    lines.push('Not covered, with the reason the suite gave:', '', '| test | reason |', '|---|---|')
+    for (const row of notCovered) lines.push(`| ${row.name} | ${row.reasons.join('; ').replace(/\|/g, '\\|') || 'no result'} |`)
+    lines.push('')
+  }
+  lines.push('<details><summary>Every test</summary>', '', head, sep, ...body, '', '</details>', '')
+  return lines.join('\n')
+}
+
+function count(tests) {
+  const c = { pass: 0, skip: 0, fail: 0 }
+  for (const t of tests) c[t.outcome] += 1
+  return c
+}
+
+async function main() {
+  const argv = process.argv.slice(2)
+  const only = []
+  let test = 'ALL'
+  let jsonFile
+  let markdownFile
+  let timeoutSeconds = 900
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--config') only.push(argv[++i])
+    else if (a === '--test') test = argv[++i]
+    else if (a === '--json') jsonFile = argv[++i]
+    else if (a === '--markdown') markdownFile = argv[++i]
+    else if (a === '--timeout') timeoutSeconds = Number(argv[++i])
+    else {
+      console.error(`conformance: unknown argument ${a}`)
+      process.exit(2)
+    }
+  }
+  if (!existsSync(bin)) {
+    console.error('conformance: apps/target is not built (run `pnpm build`)')
+    process.exit(2)
+  }
+  const chosen = configurations.filter((c) => only.length === 0 || only.includes(c.name))
+  const runs = []
+  for (const cfg of chosen) {
+    process.stdout.write(`[conformance] ${cfg.name}: ${cfg.meantFor} ... `)
+    const run = await runConfiguration(cfg, { test, timeoutSeconds })
+    const c = count(run.tests)
+    console.log(`${c.pass} pass, ${c.skip} skip, ${c.fail} fail (${run.seconds.toFixed(0)} s)`)
+    for (const t of run.tests.filter((x) => x.outcome === 'fail')) console.log(`    FAIL ${t.name}: ${t.reason}`)
+    runs.push(run)
+  }
+  const rows = summarize(runs)
+  const failures = runs.reduce((n, r) => n + count(r.tests).fail, 0)
+  const covered = rows.filter((r) => r.covered).length
+  console.log(`\n[conformance] ${rows.length} tests, ${covered} covered, ${rows.length - covered} not covered, ${failures} failures over ${runs.length} configurations`)
+  if (markdownFile) writeFileSync(markdownFile, markdownTable(runs, rows))
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ runs: runs.map(({ output: _o, ...r }) => r), rows }, null, 2))
+  process.exit(failures === 0 ? 0 : 1)
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err) => {
+    console.error(`conformance: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  })
+}
