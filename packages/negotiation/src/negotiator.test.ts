@@ -121,6 +121,14 @@ describe('KeyNegotiator as acceptor', () => {
     expect(n.effective('MaxBurstLength')).toBe('262144')
   })
 
+  it('tolerates a peer echoing our Reject of a leading-only key on a non-leading connection (tgt does)', () => {
+    const n = negotiator({ leading: false })
+    expect(n.process('MaxConnections', '1', op)).toEqual({ key: 'MaxConnections', value: 'Reject' })
+    expect(n.process('MaxConnections', 'Reject', op)).toBeUndefined()
+    // A real second offer is still a protocol error (RFC 7143 6.2).
+    expect(() => n.process('MaxConnections', '2', op)).toThrow(/more than once/)
+  })
+
   it('answers NotUnderstood to unknown keys and unconfigured X- keys (RFC 7143 6.2)', () => {
     const n = negotiator()
     expect(n.process('FancyKey', '1', op)).toEqual({ key: 'FancyKey', value: 'NotUnderstood' })

@@ -15,6 +15,10 @@ export const Answer = {
   NotUnderstood: 'NotUnderstood',
 } as const
 
+function isSpecialAnswer(value: string): boolean {
+  return value === Answer.Reject || value === Answer.Irrelevant || value === Answer.NotUnderstood
+}
+
 export interface NegotiatorOptions {
   readonly role: NegotiationRole
   /** Our value of each key, in wire form (our proposal, or the limit/preference used to answer). */
@@ -207,6 +211,12 @@ export class KeyNegotiator {
     const known = KEYS.get(key)
     const handler = isExtensionKey(key) ? this.#options.privateKeys?.[key] : undefined
     const definition = known ?? (handler !== undefined ? extensionKeyDefinition(key) : undefined)
+    // Some targets (tgt among them) echo our Reject/Irrelevant/NotUnderstood answer back, e.g. for MaxConnections
+    // offered on a non-leading connection. An echo of our own special answer carries no new offer: tolerate it
+    // rather than fail the login as a duplicate (RFC 7143 6.2 forbids re-negotiating a key, not acknowledging one).
+    if (this.#received.has(key) && this.#sent.has(key) && isSpecialAnswer(value) && !this.#proposals.has(key)) {
+      return undefined
+    }
     this.markReceived(definition, key)
 
     // An answer to something we proposed.
