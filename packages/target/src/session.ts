@@ -1,0 +1,587 @@
+// An iSCSI session (RFC 7143 3.4, 4.4): its identity (ISID, TSIH, names), the CmdSN window shared by all its
+// connections, its task table, and the path of a SCSI command from arrival to response: immediate data, unsolicited
+// Data-Out and R2Ts, delivery in CmdSN order, execution by the device, Data-In and status on the connection the
+// command came on (connection allegiance, RFC 7143 4.2.3.1).
+import { RejectReason, decodeLun } from '@iscsi-ts/pdu'
+import type { DataOutPdu, Pdu, ScsiCommandPdu, TargetPdu } from '@iscsi-ts/pdu'
+import type { SessionParameters } from '@iscsi-ts/negotiation'
+import type { Nexus, ScsiResult } from '@iscsi-ts/scsi'
+import { channels, publishError } from './channels.js'
+import { CmdSnWindow } from './cmdsn-window.js'
+import type { ResolvedLimits } from './config.js'
+import { dataInSegments } from './data-in.js'
+import { WriteTransfer } from './data-out.js'
+import { DataOutError, TargetError, TargetErrorCode } from './errors.js'
+import { LunView } from './lun-view.js'
+import { buildNexus, isidHex } from './nexus.js'
+import { commandResiduals } from './residual.js'
+import { dataInPdu, r2tPdu, scsiResponsePdu } from './responses.js'
+import type { Sequence } from './responses.js'
+import { SenseKeyCode, TransportAsc, fixedSense } from './sense.js'
+import { Task } from './task.js'
+import type { TargetNode } from './target-node.js'
+
+const EMPTY = Buffer.alloc(0)
+const STATUS_CHECK_CONDITION = 0x02
+const STATUS_TASK_SET_FULL = 0x28
+
+/** What a session needs from the connection a PDU came on. */
+export interface SessionConnection {
+  readonly cid: number
+  readonly closed: boolean
+  readonly remote: string
+  /** The initiator's MaxRecvDataSegmentLength: the most a Data-In may carry (RFC 7143 13.12). */
+  readonly maxSendDataSegmentLength: number
+  /** Send a PDU (nothing happens once the connection is closed). */
+  send(pdu: TargetPdu): void
+  /** StatSN for a status-carrying PDU, advancing it (RFC 7143 4.2.2.2). */
+  takeStatSN(): number
+  /** StatSN to show in PDUs that don't advance it (R2T, NOP-In pings). */
+  readonly statSN: number
+  /** Reject a PDU (RFC 7143 11.17): advances StatSN. */
+  reject(reason: number, pdu: Pdu): void
+  /** Forget the ITT of a task that ended, so late Data-Out for it is dropped quietly. */
+  rememberEnded(itt: number): void
+  wasEnded(itt: number): boolean
+  /** Close: `graceful` flushes and half-closes (after a Logout Response), otherwise the socket is destroyed. */
+  close(reason: string, graceful?: boolean): void
+  /**
+   * Run `run` once this connection can take `bytes` more of Data-In without its send queue growing past its
+   * high-water mark (a peer that does not read holds its reads back, not the target's memory).
+   */
+  admit(bytes: number, run: () => void): void
+  /** Data-In admitted with `admit` has been queued (or will never be): let the next read in. */
+  released(bytes: number): void
+}
+
+/** What a session needs from the target. */
+export interface SessionHost {
+  readonly limits: ResolvedLimits
+  reserveWriteBytes(bytes: number): boolean
+  releaseWriteBytes(bytes: number): void
+  sessionClosed(session: Session, reason: string): void
+}
+
+export interface SessionInit {
+  readonly tsih: number
+  readonly isid: Buffer
+  readonly initiatorName: string
+  readonly targetName: string | undefined
+  readonly type: 'Normal' | 'Discovery'
+  readonly node: TargetNode | undefined
+  readonly portalGroupTag: number
+  readonly parameters: SessionParameters
+  readonly initialCmdSN: number
+  readonly lunMap: ReadonlyMap<number, number> | undefined
+  readonly host: SessionHost
+}
+
+type Run = (slot: boolean) => void
+
+export class Session<C extends SessionConnection = SessionConnection> {
+  readonly tsih: number
+  readonly isid: Buffer
+  readonly isidHex: string
+  readonly initiatorName: string
+  readonly targetName: string | undefined
+  readonly type: 'Normal' | 'Discovery'
+  readonly node: TargetNode | undefined
+  readonly portalGroupTag: number
+  readonly parameters: SessionParameters
+  readonly connections = new Map<number, C>()
+  readonly tasks = new Map<number, Task<C>>()
+  readonly nexus: Nexus | undefined
+  readonly window: CmdSnWindow<Run>
+  view: LunView
+  readonly #host: SessionHost
+  #ttt = 0
+  #immediateTasks = 0
+  #closed = false
+
+  constructor(init: SessionInit) {
+    this.tsih = init.tsih
+    this.isid = Buffer.from(init.isid)
+    this.isidHex = isidHex(this.isid)
+    this.initiatorName = init.initiatorName
+    this.targetName = init.targetName
+    this.type = init.type
+    this.node = init.node
+    this.portalGroupTag = init.portalGroupTag
+    this.parameters = init.parameters
+    this.#host = init.host
+    this.window = new CmdSnWindow<Run>(init.initialCmdSN, init.host.limits.queueDepth)
+    this.view = new LunView(init.lunMap)
+    this.nexus =
+      init.type === 'Normal' && init.targetName !== undefined
+        ? buildNexus(init.initiatorName, this.isid, init.targetName, init.portalGroupTag)
+        : undefined
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** ExpCmdSN/MaxCmdSN for a PDU sent on `connection`, with the StatSN given. */
+  sequence(statSN: number): Sequence {
+    return { statSN, expCmdSN: this.window.expCmdSN, maxCmdSN: this.window.maxCmdSN }
+  }
+
+  /** A Target Transfer Tag unique within the session (never the reserved 0xffffffff). */
+  allocateTtt(): number {
+    this.#ttt = (this.#ttt + 1) >>> 0
+    if (this.#ttt === 0xffffffff) this.#ttt = 1
+    return this.#ttt
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Command ordering (RFC 7143 4.2.2.1)
+
+  /**
+   * Puts a PDU that carries CmdSN in order. Immediate PDUs run at once without a slot; others run in CmdSN order and
+   * hold a slot until `releaseSlot`. Returns false when the PDU is outside the window or a duplicate: it must be
+   * ignored silently.
+   */
+  order(immediate: boolean, cmdSN: number, run: Run): boolean {
+    if (this.#closed) return false
+    if (immediate) {
+      run(false)
+      return true
+    }
+    const ready = this.window.submit(cmdSN, run)
+    if (ready === undefined) return false
+    for (const next of ready) next(true)
+    return true
+  }
+
+  releaseSlot(): void {
+    this.window.release()
+  }
+
+  /** RFC 7143 11.5.1 b): a CmdSN named by ABORT TASK that has not arrived is considered received. */
+  consumeCmdSN(cmdSN: number): boolean {
+    const ready = this.window.consume(cmdSN)
+    if (ready === undefined) return false
+    for (const next of ready) next(true)
+    return true
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // SCSI commands
+
+  /** A SCSI Command PDU arrived on `connection` (RFC 7143 11.3). */
+  receiveCommand(connection: C, pdu: ScsiCommandPdu): void {
+    if (pdu.itt === 0xffffffff) {
+      connection.reject(RejectReason.InvalidPduField, pdu)
+      this.#consumeRejected(pdu)
+      return
+    }
+    if (!pdu.immediate && !this.window.accepts(pdu.cmdSN)) {
+      // Outside the window or a duplicate: ignored silently (RFC 7143 4.2.2.1); its Data-Out is dropped too.
+      connection.rememberEnded(pdu.itt)
+      return
+    }
+    if (this.tasks.has(pdu.itt)) {
+      // RFC 7143 11.17.1: a task with this ITT is still active.
+      connection.reject(RejectReason.TaskInProgress, pdu)
+      this.#consumeRejected(pdu)
+      return
+    }
+    if (pdu.immediate && this.#immediateTasks >= this.#host.limits.queueDepth) {
+      connection.reject(RejectReason.ImmediateCommandReject, pdu)
+      return
+    }
+    if (!pdu.write && pdu.data.length > 0) {
+      // Immediate data on a command without the W bit (RFC 7143 11.3.1).
+      connection.reject(RejectReason.ProtocolError, pdu)
+      this.#consumeRejected(pdu)
+      return
+    }
+    let lun = -1
+    try {
+      lun = decodeLun(pdu.lun)
+    } catch {
+      lun = -1
+    }
+    const task = new Task<C>(pdu, lun, connection)
+    this.tasks.set(task.itt, task)
+    if (task.immediate) this.#immediateTasks++
+    if (task.write) this.#prepareWrite(task, pdu)
+    const accepted = this.order(pdu.immediate, pdu.cmdSN, (slot) => {
+      task.holdsSlot = slot
+      task.delivered = true
+      if (task.terminated) {
+        if (slot) this.releaseSlot()
+        task.holdsSlot = false
+        return
+      }
+      this.#advance(task)
+    })
+    if (!accepted) this.#finish(task)
+  }
+
+  /** A Rejected command still used its CmdSN: let the window move past it. */
+  #consumeRejected(pdu: ScsiCommandPdu): void {
+    if (!pdu.immediate) this.consumeCmdSN(pdu.cmdSN)
+  }
+
+  #prepareWrite(task: Task<C>, pdu: ScsiCommandPdu): void {
+    const wanted = this.#dataOutLength(task)
+    task.wantedOut = wanted
+    const needed = Math.min(wanted, task.expectedDataTransferLength)
+    const limits = this.#host.limits
+    if (needed > limits.maxDataTransferLength) {
+      task.error = new TargetError(TargetErrorCode.Resource, `write of ${needed} bytes exceeds maxDataTransferLength`, {
+        kind: 'check-condition',
+        senseKey: SenseKeyCode.ILLEGAL_REQUEST,
+        asc: 0x24,
+        ascq: 0x00,
+      })
+      return
+    }
+    if (!this.#host.reserveWriteBytes(needed)) {
+      task.presetStatus = STATUS_TASK_SET_FULL
+      return
+    }
+    task.reservedBytes = needed
+    const p = this.parameters
+    try {
+      task.transfer = new WriteTransfer({
+        expectedDataTransferLength: task.expectedDataTransferLength,
+        needed,
+        immediate: pdu.data,
+        final: pdu.final,
+        burst: {
+          initialR2T: p.initialR2T,
+          immediateData: p.immediateData,
+          firstBurstLength: p.firstBurstLength,
+          maxBurstLength: p.maxBurstLength,
+          maxOutstandingR2T: p.maxOutstandingR2T,
+        },
+      })
+    } catch (error) {
+      if (!(error instanceof DataOutError)) throw error
+      task.error = error
+      return
+    }
+    this.#sendR2Ts(task)
+  }
+
+  /** Bytes of data-out the CDB transfers, as the device server counts them. */
+  #dataOutLength(task: Task<C>): number {
+    const node = this.node
+    if (node === undefined) return 0
+    const route = this.view.route(task.lun, task.cdb, 0)
+    if (route.kind === 'local') return 0
+    try {
+      const n = node.device.dataOutLength(route.lun, task.cdb)
+      return Number.isInteger(n) && n >= 0 ? n : 0
+    } catch {
+      return 0
+    }
+  }
+
+  #sendR2Ts(task: Task<C>): void {
+    const transfer = task.transfer
+    if (transfer === undefined || task.connection.closed) return
+    for (const r2t of transfer.nextR2Ts(() => this.allocateTtt())) {
+      task.dataPdus++
+      task.connection.send(
+        r2tPdu({
+          lun: task.lunField,
+          itt: task.itt,
+          ttt: r2t.ttt,
+          r2tSN: r2t.r2tSN,
+          bufferOffset: r2t.bufferOffset,
+          desiredDataTransferLength: r2t.desiredDataTransferLength,
+          seq: this.sequence(task.connection.statSN),
+        }),
+      )
+    }
+  }
+
+  /** A Data-Out PDU arrived (RFC 7143 11.7). */
+  receiveDataOut(connection: C, pdu: DataOutPdu): void {
+    const task = this.tasks.get(pdu.itt)
+    if (task === undefined) {
+      // Data for a task that ended (aborted, failed, answered early) is dropped; data for no task is an error.
+      if (!connection.wasEnded(pdu.itt)) connection.reject(RejectReason.InvalidPduField, pdu)
+      return
+    }
+    if (task.connection !== connection) {
+      // Data-Out must come on the connection the command came on (RFC 7143 4.2.3.1).
+      connection.reject(RejectReason.ProtocolError, pdu)
+      return
+    }
+    if (task.state !== 'receiving') {
+      connection.reject(RejectReason.InvalidPduField, pdu)
+      return
+    }
+    if (task.error !== undefined || task.presetStatus !== undefined) return
+    const transfer = task.transfer
+    if (transfer === undefined) {
+      task.error = new DataOutError(...TransportAsc.UNEXPECTED_UNSOLICITED_DATA, 'Data-Out for a command without the W bit')
+      this.#advance(task)
+      return
+    }
+    try {
+      transfer.receive(pdu)
+    } catch (error) {
+      if (!(error instanceof DataOutError)) throw error
+      task.error = error
+      this.#advance(task)
+      return
+    }
+    this.#sendR2Ts(task)
+    this.#advance(task)
+  }
+
+  /** End a task that is still receiving data with an error (answered once it is delivered in CmdSN order). */
+  failTask(task: Task<C>, error: TargetError): void {
+    if (task.state !== 'receiving' || task.error !== undefined) return
+    task.error = error
+    this.#advance(task)
+  }
+
+  /** Move a task on when it can: answer an early error, or execute once delivered with all its data. */
+  #advance(task: Task<C>): void {
+    if (!task.delivered || task.state !== 'receiving' || task.terminated) return
+    const error = task.error
+    if (error !== undefined) {
+      const reaction = error.reaction
+      const sense =
+        reaction.kind === 'check-condition'
+          ? fixedSense(reaction.senseKey, reaction.asc, reaction.ascq)
+          : fixedSense(SenseKeyCode.ABORTED_COMMAND, ...TransportAsc.INTERNAL_TARGET_FAILURE)
+      this.#respond(task, { status: STATUS_CHECK_CONDITION, sense })
+      return
+    }
+    if (task.presetStatus !== undefined) {
+      this.#respond(task, { status: task.presetStatus })
+      return
+    }
+    if (task.transfer !== undefined && !task.transfer.complete) return
+    task.state = 'executing'
+    const bytes = task.expectedReadLength
+    if (bytes === 0) {
+      this.#run(task)
+      return
+    }
+    task.connection.admit(bytes, () => {
+      task.admitted = bytes
+      this.#run(task)
+    })
+  }
+
+  /** Execute; a failure of the transport itself (never expected) ends the connection instead of the process. */
+  #run(task: Task<C>): void {
+    this.#execute(task).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error)
+      publishError({ kind: 'internal', message, remote: task.connection.remote, code: TargetErrorCode.Connection })
+      this.#finish(task)
+      this.#releaseAdmission(task)
+      task.connection.close(`internal error: ${message}`)
+    })
+  }
+
+  /** Give back the Data-In budget a read held on its connection. */
+  #releaseAdmission(task: Task<C>): void {
+    if (task.admitted === 0) return
+    const bytes = task.admitted
+    task.admitted = 0
+    task.connection.released(bytes)
+  }
+
+  async #execute(task: Task<C>): Promise<void> {
+    if (task.terminated || task.connection.closed) {
+      this.#finish(task)
+      this.#releaseAdmission(task)
+      return
+    }
+    const route = this.view.route(task.lun, task.cdb, task.expectedReadLength)
+    let result: ScsiResult
+    if (route.kind === 'local' || this.node === undefined || this.nexus === undefined) {
+      result = route.kind === 'local' ? route.result : { status: STATUS_CHECK_CONDITION, sense: lunNotSupported() }
+    } else {
+      try {
+        result = await this.node.device.execute({
+          nexus: this.nexus,
+          lun: route.lun,
+          cdb: task.cdb,
+          tag: task.itt,
+          attribute: task.attribute,
+          dataOut: task.write ? (task.transfer?.data ?? EMPTY) : undefined,
+          expectedDataInLength: task.expectedReadLength,
+          signal: task.abort.signal,
+        })
+      } catch {
+        result = { status: STATUS_CHECK_CONDITION, sense: fixedSense(SenseKeyCode.HARDWARE_ERROR, ...TransportAsc.INTERNAL_TARGET_FAILURE) }
+      }
+    }
+    if (task.terminated || task.connection.closed) {
+      this.#finish(task)
+      this.#releaseAdmission(task)
+      return
+    }
+    this.#respond(task, result)
+    this.#releaseAdmission(task)
+  }
+
+  /** Send Data-In and status for a task, then forget it (RFC 7143 11.4, 11.7). */
+  #respond(task: Task<C>, result: ScsiResult): void {
+    const connection = task.connection
+    const readLength = task.expectedReadLength
+    let dataIn = task.read ? (result.dataIn ?? EMPTY) : EMPTY
+    if (dataIn.length > readLength) dataIn = dataIn.subarray(0, readLength)
+    const dataInLength = result.dataInLength ?? (result.dataIn?.length ?? 0)
+    const dataOutLength = result.dataOutLength ?? task.wantedOut
+    const residuals = commandResiduals({
+      read: task.read,
+      write: task.write,
+      expectedDataTransferLength: task.expectedDataTransferLength,
+      expectedBidirectionalReadLength: task.expectedBidirectionalReadLength,
+      dataInLength,
+      dataOutLength,
+    })
+    const firstDataSN = task.transfer?.r2tCount ?? 0
+    const dataPdusBefore = task.dataPdus
+    // Free the task's slot first so the MaxCmdSN of this response already counts it (RFC 7143 4.2.2.1).
+    this.#finish(task)
+    if (connection.closed) return
+    // Status rides on the last Data-In (S bit) when there is no sense and the command is not bidirectional: only
+    // the SCSI Response carries sense and the bidirectional read residual (RFC 7143 11.7.3, 11.4.5.2).
+    const collapse = dataIn.length > 0 && result.sense === undefined && !(task.read && task.write)
+    let sent = 0
+    if (dataIn.length > 0) {
+      const maxBurst = this.parameters.maxBurstLength
+      for (const segment of dataInSegments(dataIn.length, connection.maxSendDataSegmentLength, maxBurst, firstDataSN)) {
+        const status =
+          collapse && segment.last ? { status: result.status, residual: residuals.main, statSN: connection.takeStatSN() } : undefined
+        connection.send(
+          dataInPdu({
+            itt: task.itt,
+            data: dataIn.subarray(segment.offset, segment.offset + segment.length),
+            offset: segment.offset,
+            dataSN: segment.dataSN,
+            final: segment.final,
+            status,
+            expCmdSN: this.window.expCmdSN,
+            maxCmdSN: this.window.maxCmdSN,
+          }),
+        )
+        sent++
+      }
+    }
+    if (!collapse) {
+      connection.send(
+        scsiResponsePdu({
+          itt: task.itt,
+          status: result.status,
+          sense: result.sense,
+          residual: residuals.main,
+          bidiResidual: residuals.bidiRead,
+          expDataSN: dataPdusBefore + sent,
+          seq: this.sequence(connection.takeStatSN()),
+        }),
+      )
+    }
+    if (channels.command.hasSubscribers) {
+      channels.command.publish({
+        targetName: this.targetName ?? '',
+        lun: task.lun,
+        opcode: task.cdb[0] ?? 0,
+        bytesIn: dataIn.length,
+        bytesOut: task.transfer?.data.length ?? 0,
+        durationNs: Number(process.hrtime.bigint() - task.startedAt),
+        status: result.status,
+      })
+    }
+  }
+
+  /** Bookkeeping when a task ends, answered or not. */
+  #finish(task: Task<C>): void {
+    if (task.state === 'done') return
+    if (this.tasks.get(task.itt) === task) this.tasks.delete(task.itt)
+    task.connection.rememberEnded(task.itt)
+    if (task.holdsSlot) {
+      task.holdsSlot = false
+      this.releaseSlot()
+    }
+    if (task.immediate) this.#immediateTasks--
+    if (task.reservedBytes > 0) {
+      this.#host.releaseWriteBytes(task.reservedBytes)
+      task.reservedBytes = 0
+    }
+    task.markDone()
+  }
+
+  /**
+   * Terminate a task without any response (task management, logout, connection loss; RFC 7143 4.2.3.3). A task in
+   * the device is told through its AbortSignal; it is forgotten when the device returns.
+   */
+  terminateTask(task: Task<C>): void {
+    if (task.state === 'done' || task.terminated) return
+    task.terminated = true
+    task.abort.abort()
+    task.connection.rememberEnded(task.itt)
+    if (this.tasks.get(task.itt) === task) this.tasks.delete(task.itt)
+    if (task.state === 'receiving') this.#finish(task)
+  }
+
+  /** Tasks of this session, optionally only those of one initiator-visible LUN or one connection. */
+  tasksWhere(filter: { readonly lun?: number; readonly connection?: C } = {}): Task<C>[] {
+    return [...this.tasks.values()].filter(
+      (task) => (filter.lun === undefined || task.lun === filter.lun) && (filter.connection === undefined || task.connection === filter.connection),
+    )
+  }
+
+  /** Tasks of this session whose target LUN is `targetLun`. */
+  tasksOnTargetLun(targetLun: number): Task<C>[] {
+    return [...this.tasks.values()].filter((task) => task.lun >= 0 && this.view.resolve(task.lun) === targetLun)
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Connections and teardown
+
+  addConnection(connection: C): void {
+    this.connections.set(connection.cid, connection)
+  }
+
+  /**
+   * A connection left. `failed` at ErrorRecoveryLevel 0 means session recovery: the whole session goes
+   * (RFC 7143 6.1.5.1). A clean removal (Logout "close the connection", connection reinstatement) only terminates
+   * that connection's tasks; the session ends with its last connection.
+   */
+  removeConnection(connection: C, options: { readonly failed: boolean; readonly reason: string; readonly replaced?: boolean }): void {
+    if (this.connections.get(connection.cid) !== connection) return
+    this.connections.delete(connection.cid)
+    for (const task of this.tasksWhere({ connection })) this.terminateTask(task)
+    if (this.#closed) return
+    // A reinstated connection is replaced at once by the one logging in: the session does not end in between.
+    if (options.failed || (this.connections.size === 0 && options.replaced !== true)) this.close(options.reason)
+  }
+
+  /** End the session: terminate every task, close every connection, report the I_T nexus loss. */
+  close(reason: string, keep?: C): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const task of [...this.tasks.values()]) this.terminateTask(task)
+    this.window.clear()
+    // Graceful: whatever is queued (a TMF or Logout Response) still reaches the initiator before the FIN.
+    for (const connection of [...this.connections.values()]) {
+      if (connection !== keep) connection.close(reason, true)
+    }
+    this.connections.clear()
+    if (this.nexus !== undefined && this.node !== undefined) {
+      try {
+        this.node.device.nexusLoss(this.nexus)
+      } catch {
+        // The device reports through its own channels; the session is gone either way.
+      }
+    }
+    this.#host.sessionClosed(this, reason)
+  }
+}
+
+function lunNotSupported(): Buffer {
+  return fixedSense(SenseKeyCode.ILLEGAL_REQUEST, ...TransportAsc.LOGICAL_UNIT_NOT_SUPPORTED)
+}
