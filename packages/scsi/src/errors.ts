@@ -19,6 +19,8 @@ export interface ScsiErrorOptions {
   readonly fieldPointer?: FieldPointer
   /** The INFORMATION field (for example the LBA of a miscompare offset, SBC-3 5.3). */
   readonly information?: bigint
+  /** Sense-key-specific progress indication, 0-65535 of 65536 (NOT READY while sanitize or format runs, SPC-4 4.5.2.4.4). */
+  readonly progress?: number
   readonly cause?: unknown
 }
 
@@ -32,6 +34,7 @@ export class ScsiError extends Error {
   readonly ascq: number
   readonly fieldPointer: FieldPointer | undefined
   readonly information: bigint | undefined
+  readonly progress: number | undefined
 
   constructor(code: string, status: ScsiStatusValue, senseKey: number, asc: number, ascq: number, message: string, options: ScsiErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -42,6 +45,7 @@ export class ScsiError extends Error {
     this.ascq = ascq
     this.fieldPointer = options.fieldPointer
     this.information = options.information
+    this.progress = options.progress
   }
 }
 
@@ -79,5 +83,16 @@ export class StatusError extends ScsiError {
 export class BackstoreError extends CheckCondition {
   constructor(asc: AscName, message: string, cause?: unknown) {
     super(asc === 'SPACE_ALLOCATION_FAILED_WRITE_PROTECT' ? 'DATA_PROTECT' : 'MEDIUM_ERROR', asc, { message, cause })
+  }
+}
+
+/**
+ * Bytes that do not decode: sense data or parameter data read by the initiator, or a parameter list the device server
+ * cannot parse. On the device side it answers ILLEGAL REQUEST, INVALID FIELD IN PARAMETER LIST (SPC-4 4.5.6).
+ */
+export class ScsiDecodeError extends CheckCondition {
+  override readonly code: string = 'ISCSI_ERR_SCSI_DECODE'
+  constructor(message: string, options: ScsiErrorOptions = {}) {
+    super('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_PARAMETER_LIST', { ...options, message })
   }
 }

@@ -1,0 +1,153 @@
+// How one command runs on a logical unit (SAM-5 5, 8): task set admission (TASK SET FULL, overlapped tags), the
+// wait for its task attribute, unit attention (SAM-5 5.14: INQUIRY, REPORT LUNS and REQUEST SENSE neither report
+// nor clear one), CDB parsing, ACA refusal, reservation access control (SPC-4 5.9.1), readiness, the handler, then
+// the cut of data-in to the allocation and expected lengths. Every failure becomes a status and sense: never a throw.
+import { type ParsedCdb, parseCdb } from '../cdb/cdb.js'
+import { type CommandName, commandSpec } from '../cdb/commands.js'
+import { dataOutBytes } from '../cdb/transfer.js'
+import { commandChannel, internalErrorChannel } from '../diagnostics.js'
+import { CheckCondition, ScsiError } from '../errors.js'
+import { type SenseFormat, senseForError } from '../sense/sense-data.js'
+import { ScsiStatus } from '../status.js'
+import type { CommandContext, DeviceView, Handler } from './context.js'
+import { handlers } from './dispatch.js'
+import type { ScsiCommand, ScsiResult } from './nexus.js'
+import { TaskAbortedError } from './task-set.js'
+import type { UnitState } from './unit-state.js'
+
+const OPCODE_INQUIRY = 0x12
+const OPCODE_REQUEST_SENSE = 0x03
+const OPCODE_REPORT_LUNS = 0xa0
+
+/** Commands that run whatever unit attention is pending, and do not clear it (SAM-5 5.14). */
+export function isUnitAttentionExempt(opcode: number | undefined): boolean {
+  return opcode === OPCODE_INQUIRY || opcode === OPCODE_REQUEST_SENSE || opcode === OPCODE_REPORT_LUNS
+}
+
+/** The status and sense for a failure: a ScsiError answers for itself, anything else is a bug (44/00). */
+export function failureResult(error: unknown, format: SenseFormat, command: ScsiCommand, dataOutLength?: number): ScsiResult {
+  const base = dataOutLength === undefined ? {} : { dataOutLength }
+  if (error instanceof TaskAbortedError) return { ...base, status: ScsiStatus.TASK_ABORTED }
+  let scsi: ScsiError
+  if (error instanceof ScsiError) {
+    scsi = error
+  } else {
+    if (internalErrorChannel.hasSubscribers) internalErrorChannel.publish({ nexusId: command.nexus.id, lun: command.lun, opcode: command.cdb[0], error })
+    scsi = new CheckCondition('HARDWARE_ERROR', 'INTERNAL_TARGET_FAILURE', { cause: error })
+  }
+  if (scsi.status !== ScsiStatus.CHECK_CONDITION) return { ...base, status: scsi.status }
+  return { ...base, status: ScsiStatus.CHECK_CONDITION, sense: senseForError(scsi, format) }
+}
+
+/** SAM-5 5.2: NACA=1 in the CONTROL byte asks for ACA, which this device server does not support. */
+export function checkNaca(cdb: ParsedCdb): void {
+  if ((cdb.control & 0x04) !== 0) {
+    throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_CDB', {
+      fieldPointer: { inCdb: true, byte: commandSpec(cdb.name).length - 1, bit: 2 },
+      message: 'NACA is not supported',
+    })
+  }
+}
+
+/** Data-out bytes the CDB asks for, 0 when it does not parse. */
+export function safeDataOutLength(cdb: Buffer, blockSize: number): number {
+  try {
+    return dataOutBytes(parseCdb(cdb), blockSize)
+  } catch {
+    return 0
+  }
+}
+
+async function run(unit: UnitState, command: ScsiCommand, device: DeviceView, signal: AbortSignal): Promise<{ cdb: ParsedCdb; result: ScsiResult }> {
+  const { nexus } = command
+  await unit.loaded
+  const exempt = isUnitAttentionExempt(command.cdb[0])
+  unit.attentions.touch(nexus.id)
+  if (!exempt) {
+    const attention = unit.attentions.take(nexus.id)
+    if (attention !== undefined) throw new CheckCondition('UNIT_ATTENTION', attention)
+    if (unit.loadFailure !== undefined) throw unit.loadFailure
+  }
+  const cdb = parseCdb(command.cdb)
+  const spec = commandSpec(cdb.name)
+  checkNaca(cdb)
+  if (spec.feature !== undefined && !unit.supports(spec.feature)) {
+    throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_COMMAND_OPERATION_CODE', { message: `${spec.text} is not supported by this logical unit` })
+  }
+  unit.reservations.checkAccess(nexus, command.cdb)
+  if (spec.access !== undefined) unit.checkReady(spec.access)
+  const context: CommandContext = {
+    unit,
+    device,
+    nexus,
+    lun: command.lun,
+    cdb,
+    raw: command.cdb,
+    dataOut: command.dataOut ?? Buffer.alloc(0),
+    expectedDataInLength: command.expectedDataInLength,
+    signal,
+  }
+  const outcome = await (handlers[cdb.name] as Handler<CommandName>)(context)
+  const status = outcome.status ?? ScsiStatus.GOOD
+  if (spec.direction !== 'in') return { cdb, result: { status } }
+  const data = outcome.data ?? Buffer.alloc(0)
+  let length = outcome.dataLength ?? data.length
+  // SPC-4 4.2.5.6: parameter data is cut to the ALLOCATION LENGTH; the residual is counted against what is sent.
+  if (outcome.dataLength === undefined && 'allocationLength' in cdb) length = Math.min(length, cdb.allocationLength)
+  const sent = Math.min(length, Math.max(command.expectedDataInLength, 0), data.length)
+  return { cdb, result: { status, dataIn: data.subarray(0, sent), dataInLength: length } }
+}
+
+/** Run a command on a logical unit; resolves with its result, never rejects. */
+export async function executeOnUnit(unit: UnitState, command: ScsiCommand, device: DeviceView): Promise<ScsiResult> {
+  const started = performance.now()
+  const dataOutLength = safeDataOutLength(command.cdb, unit.blockSize)
+  let result: ScsiResult
+  let name: string | undefined
+  if (command.attribute === 'aca') {
+    // No ACA condition can exist (NACA is refused), so an ACA task is an error (SAM-5 5.9.2).
+    result = failureResult(new CheckCondition('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_CDB', { message: 'the ACA task attribute is not supported' }), unit.senseFormat, command, dataOutLength)
+  } else {
+    const admission = unit.tasks.admit(command.nexus.id, command.tag, command.attribute, command.signal)
+    if ('refused' in admission) {
+      result =
+        admission.refused === 'task-set-full'
+          ? { status: ScsiStatus.TASK_SET_FULL, dataOutLength }
+          : failureResult(new CheckCondition('ABORTED_COMMAND', 'OVERLAPPED_COMMANDS_ATTEMPTED', { message: `tag ${command.tag} is already in use` }), unit.senseFormat, command, dataOutLength)
+    } else {
+      const { task } = admission
+      try {
+        await unit.tasks.enabled(task)
+        const { cdb, result: done } = await run(unit, command, device, task.signal)
+        name = cdb.name
+        result = task.signal.aborted ? { status: ScsiStatus.TASK_ABORTED, dataOutLength } : { ...done, dataOutLength }
+      } catch (error) {
+        result = task.signal.aborted ? { status: ScsiStatus.TASK_ABORTED, dataOutLength } : failureResult(error, unit.senseFormat, command, dataOutLength)
+      } finally {
+        unit.tasks.complete(task)
+      }
+    }
+  }
+  publishCommand(command, result, name, started)
+  return result
+}
+
+export function publishCommand(command: ScsiCommand, result: ScsiResult, name: string | undefined, started: number): void {
+  if (!commandChannel.hasSubscribers) return
+  const sense = result.sense
+  commandChannel.publish({
+    nexusId: command.nexus.id,
+    lun: command.lun,
+    tag: command.tag,
+    opcode: command.cdb[0] ?? -1,
+    command: name,
+    status: result.status,
+    ...(sense === undefined ? {} : senseSummary(sense)),
+    durationMs: performance.now() - started,
+  })
+}
+
+function senseSummary(sense: Buffer): { senseKey: number; asc: number; ascq: number } {
+  const descriptor = (sense[0]! & 0x7f) >= 0x72
+  return descriptor ? { senseKey: sense[1]! & 0x0f, asc: sense[2]!, ascq: sense[3]! } : { senseKey: sense[2]! & 0x0f, asc: sense[12]!, ascq: sense[13]! }
+}

@@ -1,0 +1,123 @@
+// SANITIZE (SBC-3 5.30, 4.11): OVERWRITE writes the initialization pattern over every block (OVERWRITE COUNT
+// passes, inverted between passes when INVERT); BLOCK ERASE and CRYPTOGRAPHIC ERASE deallocate every block (a
+// backstore without unmap gets zeros written); EXIT FAILURE MODE leaves the failure state of a failed sanitize.
+// While a sanitize runs, medium access gets NOT READY, SANITIZE IN PROGRESS with its progress; with IMMED it runs
+// after GOOD is returned.
+import { invalidField } from '../cdb/cdb.js'
+import { CheckCondition } from '../errors.js'
+import { type CommandContext, GOOD, type Outcome } from './context.js'
+import type { UnitState } from './unit-state.js'
+
+/** SANITIZE service actions (SBC-3 5.30.1 table 89). */
+export const SanitizeAction = { OVERWRITE: 0x01, BLOCK_ERASE: 0x02, CRYPTOGRAPHIC_ERASE: 0x03, EXIT_FAILURE_MODE: 0x1f } as const
+
+/** Bytes written per backstore call while sanitizing. */
+const CHUNK_BYTES = 1024 * 1024
+
+interface OverwriteParameters {
+  readonly invert: boolean
+  readonly passes: number
+  readonly pattern: Buffer
+}
+
+const invalidParameter = (byte: number, bit: number | undefined, message: string) =>
+  new CheckCondition('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_PARAMETER_LIST', { fieldPointer: bit === undefined ? { inCdb: false, byte } : { inCdb: false, byte, bit }, message })
+
+/** The OVERWRITE parameter list (SBC-3 5.30.2.2 table 90). */
+function overwriteParameters(context: CommandContext<'SANITIZE'>): OverwriteParameters {
+  const { cdb, unit } = context
+  const length = cdb.parameterListLength
+  if (length < 5 || length > unit.blockSize + 4) throw invalidField('SANITIZE', 'parameterListLength', `PARAMETER LIST LENGTH ${length} does not fit an initialization pattern`)
+  if (context.dataOut.length < length) {
+    throw new CheckCondition('ILLEGAL_REQUEST', 'PARAMETER_LIST_LENGTH_ERROR', { message: `${context.dataOut.length} bytes of data-out for a ${length}-byte parameter list` })
+  }
+  const list = context.dataOut.subarray(0, length)
+  const first = list[0]!
+  if ((first & 0x60) !== 0) throw invalidParameter(0, 6, 'TEST is vendor specific and not supported')
+  const passes = first & 0x1f
+  if (passes === 0) throw invalidParameter(0, 4, 'OVERWRITE COUNT 0')
+  const patternLength = list.readUInt16BE(2)
+  if (patternLength === 0 || patternLength > unit.blockSize || patternLength + 4 !== length) {
+    throw invalidParameter(2, undefined, `INITIALIZATION PATTERN LENGTH ${patternLength} does not match the parameter list`)
+  }
+  return { invert: (first & 0x80) !== 0, passes, pattern: Buffer.from(list.subarray(4, 4 + patternLength)) }
+}
+
+/** Write `block` over every block of the LU, reporting progress (done/total of the whole sanitize). */
+async function fill(unit: UnitState, block: Buffer, onProgress: (blocks: number) => void): Promise<void> {
+  const chunkBlocks = Math.max(1, Math.floor(CHUNK_BYTES / unit.blockSize))
+  const chunk = Buffer.allocUnsafe(Math.min(chunkBlocks, Math.max(unit.blockCount, 1)) * unit.blockSize)
+  for (let offset = 0; offset < chunk.length; offset += block.length) block.copy(chunk, offset)
+  for (let done = 0; done < unit.blockCount; ) {
+    const take = Math.min(chunkBlocks, unit.blockCount - done)
+    await unit.io('write', () => unit.backstore.write(done, chunk.subarray(0, take * unit.blockSize), { fua: false }))
+    done += take
+    onProgress(take)
+  }
+  await unit.io('flush', () => unit.backstore.flush())
+}
+
+/** Run the sanitize itself, holding the whole LU, tracking progress; a failure leaves the LU in failure mode. */
+async function run(unit: UnitState, overwrite: OverwriteParameters | undefined, ause: boolean): Promise<void> {
+  // In progress from now on (before waiting for the writers ahead of it), so later commands see NOT READY.
+  const state = { progress: 0 }
+  unit.sanitize = state
+  let release: (() => void) | undefined
+  try {
+    release = await unit.lock.acquire(0, Infinity)
+    const total = Math.max(unit.blockCount, 1) * (overwrite?.passes ?? 1)
+    let done = 0
+    const advance = (blocks: number) => {
+      done += blocks
+      state.progress = Math.min(0xffff, Math.floor((done / total) * 0x10000))
+    }
+    if (overwrite !== undefined) {
+      const block = Buffer.allocUnsafe(unit.blockSize)
+      for (let offset = 0; offset < block.length; offset += overwrite.pattern.length) overwrite.pattern.copy(block, offset)
+      const inverted = Buffer.from(block.map((byte) => ~byte & 0xff))
+      for (let pass = 0; pass < overwrite.passes; pass++) {
+        // SBC-3 5.30.2.2: with INVERT the pattern is inverted between consecutive passes.
+        await fill(unit, overwrite.invert && pass % 2 === 1 ? inverted : block, advance)
+      }
+    } else if (unit.backstore.unmap !== undefined && unit.blockCount > 0) {
+      await unit.io('unmap', () => unit.backstore.unmap!(0, unit.blockCount))
+      await unit.io('flush', () => unit.backstore.flush())
+    } else {
+      await fill(unit, Buffer.alloc(unit.blockSize), advance)
+    }
+    unit.sanitizeFailed = undefined
+  } catch (error) {
+    unit.sanitizeFailed = { ause }
+    throw error
+  } finally {
+    unit.sanitize = undefined
+    release?.()
+  }
+}
+
+export async function sanitize(context: CommandContext<'SANITIZE'>): Promise<Outcome> {
+  const { unit, cdb } = context
+  unit.checkReady('present')
+  unit.checkWritable()
+  const action = cdb.serviceAction
+  if (action === SanitizeAction.EXIT_FAILURE_MODE) {
+    if (cdb.parameterListLength !== 0) throw invalidField('SANITIZE', 'parameterListLength', 'EXIT FAILURE MODE takes no parameter list')
+    // SBC-3 4.11.4: leaving failure mode needs the failed sanitize to have allowed it (AUSE=1).
+    if (unit.sanitizeFailed !== undefined && !unit.sanitizeFailed.ause) {
+      throw new CheckCondition('ILLEGAL_REQUEST', 'COMMAND_SEQUENCE_ERROR', { message: 'the failed sanitize did not allow EXIT FAILURE MODE (AUSE=0)' })
+    }
+    unit.sanitizeFailed = undefined
+    return GOOD
+  }
+  let overwrite: OverwriteParameters | undefined
+  if (action === SanitizeAction.OVERWRITE) overwrite = overwriteParameters(context)
+  else if (cdb.parameterListLength !== 0) throw invalidField('SANITIZE', 'parameterListLength', 'BLOCK ERASE and CRYPTOGRAPHIC ERASE take no parameter list')
+  const running = run(unit, overwrite, cdb.ause)
+  if (cdb.immed) {
+    // The outcome is reported by REQUEST SENSE and by the failure state, not by this command.
+    unit.background(running)
+    return GOOD
+  }
+  await running
+  return GOOD
+}
