@@ -8,9 +8,10 @@
 // passes in at least one configuration; the run fails when any configuration has a failure.
 //
 // Options: --config NAME (repeatable: run only these), --test REGEX (instead of ALL), --json FILE (write results),
-// --markdown FILE (write the generated conformance table), --timeout SECONDS (per configuration, default 900).
+// --markdown FILE (write the generated conformance table), --readme (put that table in README.md between its
+// conformance markers), --timeout SECONDS (per configuration, default 900).
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -24,44 +25,69 @@ const CHAP_USER = 'conformance'
 const CHAP_SECRET = 'conformance-secret-1234'
 
 /**
- * Each configuration: what the target serves, and how the suite reaches it. `meantFor` says which suites the
- * configuration exists for (documentation in the table).
- * @type {Array<{ name: string, meantFor: string, yaml: (dir: string, port: number) => string, url: (port: number) => string }>}
+ * Each configuration: what the target serves, how the suite reaches it, and which tests it runs (`tests`, an
+ * iscsi-test-cu selection: comma-separated, `*` wildcards). `meantFor` documents why the configuration exists.
+ * @type {Array<{ name: string, meantFor: string, tests: string, yaml: (dir: string, port: number) => string, url: (port: number) => string }>}
  */
 export const configurations = [
   {
     name: 'thin',
     meantFor: 'everything: a thin-provisioned 1 GiB disk (the default)',
+    tests: 'ALL',
     yaml: (dir, port) => config(dir, port, { thinProvisioning: true }),
     url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
   },
   {
     name: 'read-only',
-    meantFor: 'write-protect tests (ReadOnly, ...)',
+    meantFor: 'write-protect tests on a read-only LUN',
+    tests: [
+      'ALL.ReadOnly',
+      'ALL.*.WriteProtect',
+      'ALL.*.ReadProtect',
+      'ALL.*.VerifyProtect',
+      'ALL.OrWrite.Protect',
+      'ALL.Sanitize.Readonly',
+      'ALL.ModeSense6',
+      'ALL.Inquiry',
+      'ALL.Read10',
+      'ALL.Read16',
+      'ALL.ReadCapacity16',
+      'ALL.TestUnitReady',
+    ].join(','),
     yaml: (dir, port) => config(dir, port, { readOnly: true }),
     url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
   },
   {
     name: 'removable',
-    meantFor: 'removable-medium tests (StartStopUnit, PreventAllow, ...)',
+    meantFor: 'removable-medium tests (PreventAllow, StartStopUnit, NoMedia)',
+    tests: ['ALL.PreventAllow', 'ALL.StartStopUnit', 'ALL.NoMedia', 'ALL.TestUnitReady', 'ALL.Inquiry'].join(','),
     yaml: (dir, port) => config(dir, port, { removable: true }),
+    url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
+  },
+  {
+    name: 'memory',
+    meantFor: 'a RAM-disk LUN, whose writes are atomic (WriteAtomic16)',
+    tests: ['ALL.WriteAtomic16', 'ALL.Inquiry', 'ALL.Read16', 'ALL.Write16'].join(','),
+    yaml: (dir, port) => config(dir, port, { memory: true }),
     url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
   },
   {
     name: 'chap',
     meantFor: 'iSCSICHAP tests (CHAP-protected target)',
+    tests: 'ALL',
     yaml: (dir, port) => config(dir, port, { chap: true }),
     url: (port) => `iscsi://${CHAP_USER}%${CHAP_SECRET}@127.0.0.1:${port}/${IQN}/0`,
   },
   {
     name: 'digests',
-    meantFor: 'everything again with header and data digests on',
+    meantFor: 'everything again with header digests on',
+    tests: 'ALL',
     yaml: (dir, port) => config(dir, port, { digests: true }),
     url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0?header_digest=crc32c`,
   },
 ]
 
-/** @param {string} dir @param {number} port @param {{ thinProvisioning?: boolean, readOnly?: boolean, removable?: boolean, chap?: boolean, digests?: boolean }} o */
+/** @param {string} dir @param {number} port @param {{ thinProvisioning?: boolean, readOnly?: boolean, removable?: boolean, memory?: boolean, chap?: boolean, digests?: boolean }} o */
 function config(dir, port, o) {
   const lines = [
     `portals: ["127.0.0.1:${port}"]`,
@@ -69,9 +95,9 @@ function config(dir, port, o) {
     `  - name: ${IQN}`,
     `    luns:`,
     `      - lun: 0`,
-    `        backstore: file`,
-    `        path: ${JSON.stringify(join(dir, 'disk.img'))}`,
-    `        size: 1G`,
+    ...(o.memory
+      ? [`        backstore: memory`, `        size: 1G`]
+      : [`        backstore: file`, `        path: ${JSON.stringify(join(dir, 'disk.img'))}`, `        size: 1G`]),
     `        thinProvisioning: ${o.thinProvisioning ?? true}`,
     `        readOnly: ${o.readOnly ?? false}`,
     `        removable: ${o.removable ?? false}`,
@@ -153,11 +179,15 @@ function runSuite(url, test, timeoutSeconds) {
 }
 
 /** Run one configuration: start the target, run the suite, stop. */
-export async function runConfiguration(cfg, { test = 'ALL', timeoutSeconds = 900 } = {}) {
+export async function runConfiguration(cfg, { test = cfg.tests, timeoutSeconds = 900 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `iscsi-ts-conformance-${cfg.name}-`))
   const port = await freePort()
   const configFile = join(dir, 'target.yaml')
   writeFileSync(configFile, cfg.yaml(dir, port))
+  // The image exists before the target starts: a read-only LUN is never created by the target.
+  const image = openSync(join(dir, 'disk.img'), 'w')
+  ftruncateSync(image, 1024 ** 3)
+  closeSync(image)
   const child = await startTarget(configFile, dir)
   try {
     const started = Date.now()
@@ -217,6 +247,18 @@ export function markdownTable(runs, rows) {
   return lines.join('\n')
 }
 
+/** Replace the README's generated conformance section (between its two markers) with `table`. */
+export function updateReadme(table) {
+  const file = join(root, 'README.md')
+  const text = readFileSync(file, 'utf8')
+  const start = '<!-- conformance:start -->'
+  const end = '<!-- conformance:end -->'
+  const a = text.indexOf(start)
+  const b = text.indexOf(end)
+  if (a < 0 || b < a) throw new Error('README.md has no conformance markers')
+  writeFileSync(file, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`)
+}
+
 function count(tests) {
   const c = { pass: 0, skip: 0, fail: 0 }
   for (const t of tests) c[t.outcome] += 1
@@ -226,10 +268,11 @@ function count(tests) {
 async function main() {
   const argv = process.argv.slice(2)
   const only = []
-  let test = 'ALL'
+  let test
   let jsonFile
   let markdownFile
   let timeoutSeconds = 900
+  let readme = false
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--config') only.push(argv[++i])
@@ -237,6 +280,7 @@ async function main() {
     else if (a === '--json') jsonFile = argv[++i]
     else if (a === '--markdown') markdownFile = argv[++i]
     else if (a === '--timeout') timeoutSeconds = Number(argv[++i])
+    else if (a === '--readme') readme = true
     else {
       console.error(`conformance: unknown argument ${a}`)
       process.exit(2)
@@ -260,7 +304,9 @@ async function main() {
   const failures = runs.reduce((n, r) => n + count(r.tests).fail, 0)
   const covered = rows.filter((r) => r.covered).length
   console.log(`\n[conformance] ${rows.length} tests, ${covered} covered, ${rows.length - covered} not covered, ${failures} failures over ${runs.length} configurations`)
-  if (markdownFile) writeFileSync(markdownFile, markdownTable(runs, rows))
+  const table = markdownTable(runs, rows)
+  if (markdownFile) writeFileSync(markdownFile, table)
+  if (readme) updateReadme(table)
   if (jsonFile) writeFileSync(jsonFile, JSON.stringify({ runs: runs.map(({ output: _o, ...r }) => r), rows }, null, 2))
   process.exit(failures === 0 ? 0 : 1)
 }
