@@ -1,11 +1,11 @@
 // Parses the verbose output of libiscsi's `iscsi-test-cu` (CUnit) into one record per test:
-// { name: 'ALL.Suite.Test', outcome: 'pass' | 'skip' | 'fail', reason }.
-// CUnit reports a skipped test as "passed", so a test whose output holds "[SKIPPED]" is a skip; "[FAILED]" or a
-// closing "FAILED" is a failure. The output of one test runs from its "Test: NAME ..." line to the next one.
+// { name: 'ALL.Suite.Test', outcome: 'pass' | 'skip' | 'fail', reason, warning }.
+// CUnit's verdict decides pass or fail; CUnit reports a skipped test as "passed", so a passed test whose output holds
+// "[SKIPPED]" is a skip. The output of one test runs from its "Test: NAME ..." line to the next one.
 
 /** @param {string} output @param {string} family */
 export function parseCunit(output, family = 'ALL') {
-  /** @type {{ name: string, outcome: 'pass' | 'skip' | 'fail', reason: string }[]} */
+  /** @type {{ name: string, outcome: 'pass' | 'skip' | 'fail', reason: string, warning: string }[]} */
   const tests = []
   let suite = ''
   /** @type {{ name: string, text: string[] } | undefined} */
@@ -13,20 +13,31 @@ export function parseCunit(output, family = 'ALL') {
   const finish = () => {
     if (!current) return
     const text = current.text.join('\n')
-    let outcome = /\.\.\.\s*passed|^passed\s*$/m.test(text) ? 'pass' : 'fail'
-    let reason = ''
-    const failed = /\[FAILED\]\s*(.*)/.exec(text)
+    // CUnit's own verdict: "passed" right after the "..." of the Test line or alone on a line, or "FAILED" alone on
+    // a line. libiscsi also logs "[FAILED] ..." for commands a test expects to fail, so those lines are not the verdict.
+    const verdict = /(?:^|\.\.\.)\s*(passed|FAILED)\b/m.exec(text)
+    const failedMessage = /\[FAILED\]\s*(.*)/.exec(text)?.[1]?.trim()
     const skipped = /\[SKIPPED\]\s*(.*)/.exec(text)
-    if (failed || /^FAILED\s*$/m.test(text)) {
+    /** @type {'pass' | 'skip' | 'fail'} */
+    let outcome
+    let reason = ''
+    let warning = ''
+    if (!verdict) {
       outcome = 'fail'
-      reason = failed?.[1]?.trim() ?? 'failed'
+      reason = 'no result (test aborted or target dropped the connection)'
+    } else if (verdict[1] === 'FAILED') {
+      outcome = 'fail'
+      reason = failedMessage ?? /^\s+\d+\.\s+(.*)$/m.exec(text)?.[1]?.trim() ?? 'failed'
     } else if (skipped) {
       outcome = 'skip'
       reason = skipped[1]?.trim() ?? 'skipped'
-    } else if (outcome === 'fail') {
-      reason = 'no result (test aborted or target dropped the connection)'
+    } else {
+      outcome = 'pass'
+      // A "[FAILED]" logged after the verdict comes from the test's clean-up: the test passed, but say so.
+      const after = text.slice(verdict.index + verdict[0].length)
+      warning = /\[FAILED\]\s*(.*)/.exec(after)?.[1]?.trim() ?? ''
     }
-    tests.push({ name: `${family}.${suite}.${current.name}`, outcome: /** @type {'pass'|'skip'|'fail'} */ (outcome), reason })
+    tests.push({ name: `${family}.${suite}.${current.name}`, outcome, reason, warning })
     current = undefined
   }
   for (const line of output.split('\n')) {

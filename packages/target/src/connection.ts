@@ -27,6 +27,7 @@ import { TargetTextNegotiation } from '@iscsi-ts/negotiation'
 import type { ConnectionParameters, NegotiatedParameters, TargetListing } from '@iscsi-ts/negotiation'
 import { channels, publishConnection, publishError, publishLogin, publishLogout } from './channels.js'
 import type { ResolvedLimits } from './config.js'
+import { DiscoveryTextGuard } from './discovery-text.js'
 import { DataOutError, TargetErrorCode } from './errors.js'
 import { LoginProcess } from './login.js'
 import type { LoginHost } from './login.js'
@@ -78,7 +79,7 @@ export class Connection implements SessionConnection {
   #statSN = 0
   #login: LoginProcess | undefined
   #parameters: ConnectionParameters | undefined
-  #text: { itt: number; negotiation: TargetTextNegotiation } | undefined
+  #text: { itt: number; negotiation: TargetTextNegotiation; guard: DiscoveryTextGuard | undefined } | undefined
   readonly #ended = new Set<number>()
   #loginTimer: NodeJS.Timeout | undefined
   #nopTimer: NodeJS.Timeout | undefined
@@ -369,14 +370,7 @@ export class Connection implements SessionConnection {
     switch (this.#phase) {
       case 'login':
         if (pdu.opcode !== Opcode.LoginRequest) {
-          // RFC 7143 6.3: only Login Requests until the login is over.
-          publishError({
-            kind: 'login',
-            message: `opcode 0x${pdu.opcode.toString(16)} before login completed`,
-            remote: this.remote,
-            code: TargetErrorCode.NotLoggedIn,
-          })
-          this.close('PDU other than Login Request before login completed')
+          this.#beforeLogin(pdu.opcode)
           return
         }
         this.#login?.receive(pdu)
@@ -387,6 +381,22 @@ export class Connection implements SessionConnection {
       default:
         return
     }
+  }
+
+  /**
+   * RFC 7143 6.3: only Login Requests until the login is over. Before the first one the connection is terminated at
+   * once; after it the login gets a Login reject "invalid during login" (0x020b), then the connection closes.
+   */
+  #beforeLogin(opcode: number): void {
+    const started = this.#login?.started === true
+    publishError({
+      kind: 'login',
+      message: `opcode 0x${opcode.toString(16)} ${started ? 'during the login' : 'before any Login Request'}`,
+      remote: this.remote,
+      code: TargetErrorCode.NotLoggedIn,
+    })
+    if (started) this.#login?.refuseNonLogin(opcode)
+    if (this.#phase === 'login') this.close('PDU other than Login Request before login completed')
   }
 
   #fullFeature(pdu: Pdu): void {
@@ -442,8 +452,8 @@ export class Connection implements SessionConnection {
    * protocol error. The CmdSN is used up so later requests are not stuck behind it.
    */
   #refuseInDiscovery(session: Session<Connection>, pdu: Pdu & { immediate: boolean; cmdSN: number }): void {
-    this.reject(RejectReason.ProtocolError, pdu)
     if (!pdu.immediate) session.consumeCmdSN(pdu.cmdSN)
+    this.reject(RejectReason.ProtocolError, pdu)
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -503,6 +513,7 @@ export class Connection implements SessionConnection {
       // A new exchange (a new ITT) starts from scratch.
       this.#text = {
         itt: pdu.itt,
+        guard: session.type === 'Discovery' ? new DiscoveryTextGuard() : undefined,
         negotiation: new TargetTextNegotiation({
           session: session.parameters,
           connection: parameters,
@@ -512,6 +523,12 @@ export class Connection implements SessionConnection {
       }
     }
     const exchange = this.#text
+    if (exchange.guard !== undefined && !exchange.guard.accept(pdu)) {
+      // RFC 7143 4.3: a discovery session takes SendTargets only; any other key gets the request rejected.
+      this.#text = undefined
+      this.reject(RejectReason.ProtocolError, pdu)
+      return
+    }
     let step
     try {
       step = exchange.negotiation.receive({ final: pdu.final, continue: pdu.continue, targetTransferTag: pdu.ttt, data: pdu.data })
@@ -584,6 +601,13 @@ export class Connection implements SessionConnection {
         tsih: session.tsih,
         reason: text,
       })
+    if (session.type === 'Discovery' && reason !== LogoutReason.CloseSession) {
+      // RFC 7143 4.3: a discovery session accepts a Logout with the reason "close the session" only; every other
+      // request is rejected.
+      if (slot) session.releaseSlot()
+      this.reject(RejectReason.ProtocolError, pdu)
+      return
+    }
     if (reason === LogoutReason.CloseSession) {
       for (const task of [...session.tasks.values()]) session.terminateTask(task)
       if (slot) session.releaseSlot()
@@ -595,12 +619,6 @@ export class Connection implements SessionConnection {
       return
     }
     if (reason === LogoutReason.CloseConnection) {
-      if (session.type === 'Discovery') {
-        // RFC 7143 4.3: a discovery session is ended with "close the session" only.
-        if (slot) session.releaseSlot()
-        this.reject(RejectReason.ProtocolError, pdu)
-        return
-      }
       const target = session.connections.get(pdu.cid)
       if (target === undefined) {
         if (slot) session.releaseSlot()

@@ -72,11 +72,14 @@ describe('discovery sessions (RFC 7143 4.3, appendix C)', () => {
     expect((await sendTargets(c)).length).toBeGreaterThan(0)
   })
 
-  it('refuses logout reason 2 ("recovery not supported") and ends with reason 0', async () => {
+  it('rejects logout reason 2 as a protocol error (only "close the session" is accepted) and ends with reason 0', async () => {
     const { target, port } = await start()
     const c = await discovery(port, ALICE)
     expect(target.sessions()).toMatchObject([{ type: 'Discovery', initiatorName: ALICE }])
-    expect((await c.logout(2)).response).toBe(LogoutResponseCode.RecoveryNotSupported)
+    c.send({ opcode: 0x06, immediate: true, reasonCode: 2, itt: c.nextItt(), cid: c.cid, cmdSN: c.cmdSN, expStatSN: c.expStatSN, data: Buffer.alloc(0) })
+    const reject = await c.receiveOf(Opcode.Reject)
+    expect(reject.reason).toBe(RejectReason.ProtocolError)
+    expect(reject.data[0]! & 0x3f).toBe(Opcode.LogoutRequest)
     expect((await c.logout(0)).response).toBe(LogoutResponseCode.Success)
     await c.waitClosed()
   })

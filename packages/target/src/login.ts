@@ -43,6 +43,8 @@ export class LoginProcess {
   readonly #connection: Connection
   readonly #host: LoginHost
   #identity: Identity | undefined
+  /** The last Login Request: a refusal of a non-login PDU answers it (RFC 7143 6.3). */
+  #last: LoginRequestPdu | undefined
   #negotiation: TargetLoginNegotiation | undefined
   #existing: Session<Connection> | undefined
   #context: LoginContext | undefined
@@ -67,8 +69,14 @@ export class LoginProcess {
     }
   }
 
+  /** The Login Phase has started: a Login Request was received (RFC 7143 6.3). */
+  get started(): boolean {
+    return this.#last !== undefined
+  }
+
   receive(pdu: LoginRequestPdu): void {
     if (this.#done) return
+    this.#last = pdu
     try {
       this.#receive(pdu)
     } catch (error) {
@@ -243,6 +251,17 @@ export class LoginProcess {
       data: step.data,
     }
     this.#connection.send(response)
+  }
+
+  /**
+   * A PDU other than a Login Request once the Login Phase has started: "Login reject (with Status 'invalid during
+   * login') and then disconnect" (RFC 7143 6.3). The reject answers the last Login Request (its ITT, ISID, stage).
+   */
+  refuseNonLogin(opcode: number): void {
+    const last = this.#last
+    if (this.#done || last === undefined) return
+    const hex = opcode.toString(16).padStart(2, '0')
+    this.#fail(last, new LoginError(LoginStatus.InvalidDuringLogin, `opcode 0x${hex} during the login phase`))
   }
 
   /** One Login Response with the failure status, then the connection closes (RFC 7143 11.13.5). */

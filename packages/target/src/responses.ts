@@ -22,7 +22,7 @@ export interface Sequence {
 
 const EMPTY = Buffer.alloc(0)
 
-/** The 48-byte BHS of a received PDU, re-encoded, for the data segment of a Reject (RFC 7143 11.17.3). */
+/** The 48-byte BHS of a received PDU, re-encoded, for the data segment of a Reject (RFC 7143 11.17.4). */
 export function headerOf(pdu: Pdu): Buffer {
   try {
     const buf = Buffer.alloc(headerLength(pdu))

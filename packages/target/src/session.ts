@@ -171,8 +171,7 @@ export class Session<C extends SessionConnection = SessionConnection> {
   /** A SCSI Command PDU arrived on `connection` (RFC 7143 11.3). */
   receiveCommand(connection: C, pdu: ScsiCommandPdu): void {
     if (pdu.itt === 0xffffffff) {
-      connection.reject(RejectReason.InvalidPduField, pdu)
-      this.#consumeRejected(pdu)
+      this.#rejectCommand(connection, RejectReason.InvalidPduField, pdu)
       return
     }
     if (!pdu.immediate && !this.window.accepts(pdu.cmdSN)) {
@@ -182,8 +181,7 @@ export class Session<C extends SessionConnection = SessionConnection> {
     }
     if (this.tasks.has(pdu.itt)) {
       // RFC 7143 11.17.1: a task with this ITT is still active.
-      connection.reject(RejectReason.TaskInProgress, pdu)
-      this.#consumeRejected(pdu)
+      this.#rejectCommand(connection, RejectReason.TaskInProgress, pdu)
       return
     }
     if (pdu.immediate && this.#immediateTasks >= this.#host.limits.queueDepth) {
@@ -192,8 +190,7 @@ export class Session<C extends SessionConnection = SessionConnection> {
     }
     if (!pdu.write && pdu.data.length > 0) {
       // Immediate data on a command without the W bit (RFC 7143 11.3.1).
-      connection.reject(RejectReason.ProtocolError, pdu)
-      this.#consumeRejected(pdu)
+      this.#rejectCommand(connection, RejectReason.ProtocolError, pdu)
       return
     }
     let lun = -1
@@ -219,9 +216,13 @@ export class Session<C extends SessionConnection = SessionConnection> {
     if (!accepted) this.#finish(task)
   }
 
-  /** A Rejected command still used its CmdSN: let the window move past it. */
-  #consumeRejected(pdu: ScsiCommandPdu): void {
+  /**
+   * Reject a command. A rejected command still used its CmdSN: the window moves past it first, so the Reject's
+   * ExpCmdSN (its "usual value", RFC 7143 11.17.3) already counts it.
+   */
+  #rejectCommand(connection: C, reason: number, pdu: ScsiCommandPdu): void {
     if (!pdu.immediate) this.consumeCmdSN(pdu.cmdSN)
+    connection.reject(reason, pdu)
   }
 
   #prepareWrite(task: Task<C>, pdu: ScsiCommandPdu): void {

@@ -69,10 +69,8 @@ export async function performTaskManagement<C extends SessionConnection>(
         }
         return { response: R.TaskDoesNotExist }
       }
-      if (task.cmdSN !== pdu.refCmdSN) {
-        // The tag names a task that does not carry that CmdSN: refuse rather than abort the wrong one.
-        return { response: R.FunctionRejected }
-      }
+      // RFC 7143 11.5.5: RefCmdSN is used only when the task is not with the target; for a task of an immediate
+      // command it is the request's own CmdSN, not the task's. The Referenced Task Tag alone names the task.
       const real = task.lun >= 0 ? session.view.resolve(task.lun) : undefined
       await terminateAll([[session, task]])
       if (real !== undefined) device.abortTask(nexus, real, task.itt)

@@ -496,6 +496,11 @@ export class RawConnection {
     }
   }
 
+  /** The next PDU carrying this Initiator Task Tag (others received meanwhile are kept in order). */
+  receiveFor(itt: number, timeoutMs = 5000): Promise<Pdu> {
+    return this.#receiveFor(itt, timeoutMs)
+  }
+
   async #receiveFor(itt: number, timeoutMs: number): Promise<Pdu> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
