@@ -25,6 +25,21 @@ const CHAP_USER = 'conformance'
 const CHAP_SECRET = 'conformance-secret-1234'
 
 /**
+ * Every test of ALL, with Sanitize.Reset run before Sanitize.Reservations. libiscsi 1.19's Sanitize.Reservations takes
+ * a RESERVE(6) on the second (multipath) session and leaves it in place, so the next test, Sanitize.Reset, meets
+ * RESERVATION CONFLICT on any target that honours SPC-2 reservations. iscsi-test-cu registers the comma-separated
+ * patterns last first and matches them with fnmatch, so this list is ALL in its usual order but for that swap.
+ */
+const ALL_TESTS = [
+  'ALL.St*', // StartStopUnit, the only suite after Sanitize
+  'ALL.Sanitize.Reservations',
+  'ALL.Sanitize.Reset',
+  'ALL.Sanitize.Re[!s]*', // Readonly
+  'ALL.Sanitize.[!R]*',
+  'ALL.[!S]*',
+].join(',')
+
+/**
  * Each configuration: what the target serves, how the suite reaches it, and which tests it runs (`tests`, an
  * iscsi-test-cu selection: comma-separated, `*` wildcards). `meantFor` documents why the configuration exists.
  * @type {Array<{ name: string, meantFor: string, tests: string, yaml: (dir: string, port: number) => string, url: (port: number) => string }>}
@@ -33,8 +48,26 @@ export const configurations = [
   {
     name: 'thin',
     meantFor: 'everything: a thin-provisioned 1 GiB disk (the default)',
-    tests: 'ALL',
+    tests: ALL_TESTS,
     yaml: (dir, port) => config(dir, port, { thinProvisioning: true }),
+    url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
+  },
+  {
+    name: 'physical-4k',
+    // Not the default: libiscsi's GetLBAStatus.UnmapSingle asks the status of LBA i+1 yet wants the first descriptor
+    // at i+LBPPB, which only agrees with SBC-3 (the first descriptor starts at the starting LBA) when LBPPB is 1.
+    meantFor: 'tests that need LBPPB > 1: 512-byte logical blocks on 4 KiB physical blocks, as modern disks',
+    tests: [
+      'ALL.CompareAndWrite',
+      'ALL.WriteSame10',
+      'ALL.WriteSame16',
+      'ALL.Unmap',
+      'ALL.GetLBAStatus.Simple',
+      'ALL.GetLBAStatus.BeyondEol',
+      'ALL.ReadCapacity16',
+      'ALL.Inquiry',
+    ].join(','),
+    yaml: (dir, port) => config(dir, port, { thinProvisioning: true, physicalBlockExponent: 3 }),
     url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
   },
   {
@@ -60,34 +93,41 @@ export const configurations = [
   {
     name: 'removable',
     meantFor: 'removable-medium tests (PreventAllow, StartStopUnit, NoMedia)',
-    tests: ['ALL.PreventAllow', 'ALL.StartStopUnit', 'ALL.NoMedia', 'ALL.TestUnitReady', 'ALL.Inquiry'].join(','),
+    // Left out on purpose, with the reason the generated table prints.
+    excluded: {
+      'ALL.StartStopUnit.PwrCnd':
+        'expects GOOD for reserved POWER CONDITION codes (4, 6, 8, 9, C-F); SPC-4 6.48 requires reserved values to be refused with INVALID FIELD IN CDB, as LIO does, and we follow SPC-4. (On a non-removable LU the test returns before sending them, so it passes in the other configurations.)',
+    },
+    tests: ['ALL.PreventAllow', 'ALL.StartStopUnit.Simple', 'ALL.StartStopUnit.NoLoej', 'ALL.NoMedia', 'ALL.TestUnitReady', 'ALL.Inquiry'].join(','),
     yaml: (dir, port) => config(dir, port, { removable: true }),
     url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
   },
   {
     name: 'memory',
-    meantFor: 'a RAM-disk LUN, whose writes are atomic (WriteAtomic16)',
-    tests: ['ALL.WriteAtomic16', 'ALL.Inquiry', 'ALL.Read16', 'ALL.Write16'].join(','),
-    yaml: (dir, port) => config(dir, port, { memory: true }),
+    // 16 MiB: 32768 blocks, so WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 (to the last LBA) from LBA 0 stays within
+    // MAXIMUM WRITE SAME LENGTH (65535), which a 1 GiB LUN exceeds (ZeroBlocks skips there).
+    meantFor: 'a 16 MiB RAM-disk LUN: atomic writes (WriteAtomic16), WRITE SAME to the last LBA (ZeroBlocks)',
+    tests: ['ALL.WriteAtomic16', 'ALL.WriteSame10.ZeroBlocks', 'ALL.WriteSame16.ZeroBlocks', 'ALL.Inquiry', 'ALL.Read16', 'ALL.Write16'].join(','),
+    yaml: (dir, port) => config(dir, port, { memory: true, size: '16M' }),
     url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0`,
   },
   {
     name: 'chap',
     meantFor: 'iSCSICHAP tests (CHAP-protected target)',
-    tests: 'ALL',
+    tests: ALL_TESTS,
     yaml: (dir, port) => config(dir, port, { chap: true }),
     url: (port) => `iscsi://${CHAP_USER}%${CHAP_SECRET}@127.0.0.1:${port}/${IQN}/0`,
   },
   {
     name: 'digests',
     meantFor: 'everything again with header digests on',
-    tests: 'ALL',
+    tests: ALL_TESTS,
     yaml: (dir, port) => config(dir, port, { digests: true }),
     url: (port) => `iscsi://127.0.0.1:${port}/${IQN}/0?header_digest=crc32c`,
   },
 ]
 
-/** @param {string} dir @param {number} port @param {{ thinProvisioning?: boolean, readOnly?: boolean, removable?: boolean, memory?: boolean, chap?: boolean, digests?: boolean }} o */
+/** @param {string} dir @param {number} port @param {{ size?: string, thinProvisioning?: boolean, physicalBlockExponent?: number, readOnly?: boolean, removable?: boolean, memory?: boolean, chap?: boolean, digests?: boolean }} o */
 function config(dir, port, o) {
   const lines = [
     `portals: ["127.0.0.1:${port}"]`,
@@ -96,13 +136,19 @@ function config(dir, port, o) {
     `    luns:`,
     `      - lun: 0`,
     ...(o.memory
-      ? [`        backstore: memory`, `        size: 1G`]
+      ? [`        backstore: memory`, `        size: ${o.size ?? '1G'}`]
       : [`        backstore: file`, `        path: ${JSON.stringify(join(dir, 'disk.img'))}`, `        size: 1G`]),
     `        thinProvisioning: ${o.thinProvisioning ?? true}`,
     `        readOnly: ${o.readOnly ?? false}`,
     `        removable: ${o.removable ?? false}`,
+    // A sanitize paced like a real medium's (1 GiB in 8 s): Sanitize.Reset checks it is still running 4 s in.
+    `        sanitizeThroughput: 128M`,
+    ...(o.physicalBlockExponent === undefined ? [] : [`        physicalBlockExponent: ${o.physicalBlockExponent}`]),
   ]
   if (o.chap) lines.push(`    auth:`, `      chap: { user: ${CHAP_USER}, secret: ${CHAP_SECRET} }`)
+  // Tests sleep up to 60 s without reading their socket (Sanitize.Reset waits for the sanitize that way): a NOP-In
+  // left unanswered that long must not end the session, or each reconnect is a new I_T nexus with a new 29/00.
+  lines.push(`timers:`, `  nopInTimeout: 120s`)
   if (o.digests) lines.push(`limits:`, `  headerDigest: [CRC32C, None]`, `  dataDigest: [CRC32C, None]`)
   return lines.join('\n') + '\n'
 }
@@ -247,6 +293,10 @@ export function markdownTable(runs, rows) {
   }
   if (warned.length > 0) {
     lines.push('Passed, but the test\'s clean-up logged a failure (pass\\*):', '', '| configuration | test | message |', '|---|---|---|', ...warned, '')
+  }
+  const excluded = runs.flatMap((r) => Object.entries(configurations.find((c) => c.name === r.name)?.excluded ?? {}).map(([t, why]) => `| ${r.name} | ${t} | ${why.replace(/\|/g, '\\|')} |`))
+  if (excluded.length > 0) {
+    lines.push('Left out of a configuration on purpose (outside our control or against the standard):', '', '| configuration | test | reason |', '|---|---|---|', ...excluded, '')
   }
   lines.push('<details><summary>Every test</summary>', '', head, sep, ...body, '', '</details>', '')
   return lines.join('\n')

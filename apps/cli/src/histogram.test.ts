@@ -57,6 +57,17 @@ describe('Histogram', () => {
     expect(h.count).toBe(8)
   })
 
+  it('buckets values on both sides of 2^31 and 2^32 alike (integer and floating-point paths)', () => {
+    for (const v of [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 3 * 2 ** 31]) {
+      const h = new Histogram({ precisionBits: 7 })
+      h.record(v)
+      h.record(v * 4) // a larger max, so valueAt(50) shows the bucket's top rather than the max
+      const top = h.valueAt(50)
+      expect(top).toBeGreaterThanOrEqual(v)
+      expect(top).toBeLessThanOrEqual(v + v / 128)
+    }
+  })
+
   it('merges histograms', () => {
     const a = new Histogram()
     const b = new Histogram()

@@ -38,6 +38,11 @@ export class Histogram {
   /** Index of the bucket that holds `value` (a non-negative integer). */
   #index(value: number): number {
     if (value < this.#sub) return value
+    if (value <= 0xffffffff) {
+      // Below 2^32 (4.3 s in ns, every latency in practice): exact integer bit arithmetic, no log2 or pow.
+      const shift = 31 - Math.clz32(value) - this.#bits
+      return this.#sub + shift * this.#sub + ((value >>> shift) - this.#sub)
+    }
     const exponent = Math.floor(Math.log2(value))
     // Math.log2 may be off by one ulp near powers of two; settle the exponent exactly.
     const e = 2 ** exponent > value ? exponent - 1 : 2 ** (exponent + 1) <= value ? exponent + 1 : exponent

@@ -1,9 +1,10 @@
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Backstore, LogicalUnit } from '@iscsi-ts/scsi'
+import { type Backstore, type LogicalUnit, ScsiTargetDevice, buildReadCapacity16 } from '@iscsi-ts/scsi'
+import { CommandRunner } from '@iscsi-ts/scsi/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type UnitOpener, UnitPool, ensureImage, serialFor, toTargetOptions, unitKey } from './build.js'
+import { type UnitOpener, UnitPool, ensureImage, openUnit, serialFor, toTargetOptions, unitKey } from './build.js'
 import { parseCommandLine } from './cli.js'
 import { type ConfigContext, type FileLunConfig, type ServerConfig, parseConfig } from './config.js'
 import { ConfigError } from './errors.js'
@@ -246,6 +247,22 @@ describe('UnitPool', () => {
     expect(unitKey('iqn.a', file)).toBe(unitKey('iqn.a', { ...file, lun: 7 }))
     expect(unitKey('iqn.a', file)).not.toBe(unitKey('iqn.b', file))
     expect(unitKey('iqn.a', file)).not.toBe(unitKey('iqn.a', { ...file, readOnly: true }))
+    expect(unitKey('iqn.a', file)).not.toBe(unitKey('iqn.a', { ...file, physicalBlockExponent: 3 }))
+    expect(unitKey('iqn.a', file)).not.toBe(unitKey('iqn.a', { ...file, sanitizeThroughput: 1 << 20 }))
+  })
+})
+
+describe('openUnit', () => {
+  it('gives the logical unit its physical block exponent (READ CAPACITY(16) byte 13) and sanitize throughput', async () => {
+    const lun = config([{ backstore: 'memory', size: '1M', physicalBlockExponent: 3, sanitizeThroughput: '64M' }]).targets[0]!.luns[0]!
+    expect(lun).toMatchObject({ physicalBlockExponent: 3, sanitizeThroughput: 64 * 2 ** 20 })
+    const { unit } = await openUnit(lun, { targetName: 'iqn.2026-11.io.iscsi-ts:t', location: 'targets[0].luns[0]', dataDir: dir })
+    const device = new ScsiTargetDevice()
+    device.addLogicalUnit(0, unit)
+    const runner = new CommandRunner(device)
+    const capacity = await runner.runReady(0, buildReadCapacity16({ allocationLength: 32 }))
+    expect(capacity.dataIn![13]).toBe(3) // LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: 8 x 512-byte blocks per 4 KiB
+    await device.close()
   })
 })
 

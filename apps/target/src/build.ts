@@ -102,6 +102,8 @@ export const openUnit: UnitOpener = async (lun, site) => {
     removable: lun.removable,
     // Thin provisioning (SBC-3 4.7) needs a backstore that can deallocate.
     thinProvisioned: lun.thinProvisioning && typeof backstore.unmap === 'function',
+    ...(lun.physicalBlockExponent === undefined ? {} : { physicalBlockExponent: lun.physicalBlockExponent }),
+    ...(lun.sanitizeThroughput === undefined ? {} : { sanitizeThroughput: lun.sanitizeThroughput }),
     // A RAM disk forgets its data at exit; its reservations need not outlive it either.
     ...(lun.backstore === 'file'
       ? { reservationStore: new FileReservationStore(join(site.dataDir, 'reservations', `${serial.replace(/[^\w.-]/g, '_')}.bin`)) }
@@ -117,7 +119,7 @@ export const openUnit: UnitOpener = async (lun, site) => {
  */
 export function unitKey(targetName: string, lun: LunConfig): string {
   const serial = lun.serial ?? serialFor(targetName, lun.lun)
-  const settings = [lun.size ?? '', lun.blockSize, lun.readOnly, lun.thinProvisioning, lun.removable, serial]
+  const settings = [lun.size ?? '', lun.blockSize, lun.readOnly, lun.thinProvisioning, lun.removable, serial, lun.physicalBlockExponent ?? 0, lun.sanitizeThroughput ?? '']
   const identity = lun.backstore === 'file' ? ['file', lun.path] : ['memory', lun.lun]
   return JSON.stringify([targetName, ...identity, ...settings])
 }

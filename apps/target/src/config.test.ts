@@ -155,6 +155,8 @@ describe('invalid fields name their path', () => {
     ['a duplicate LUN', withLun({ backstore: 'memory', size: '1M', lun: 0 }), 'targets[0].luns[1].lun: duplicate LUN 0 (also luns[0])'],
     ['a boolean', withLun({ backstore: 'memory', size: '1M', readOnly: 'yes' }), 'targets[0].luns[1].readOnly: Invalid input: expected boolean, received string'],
     ['a serial', withLun({ backstore: 'memory', size: '1M', serial: 'has space' }), 'targets[0].luns[1].serial: expected 1 to 64 printable ASCII characters without spaces'],
+    ['a physical block exponent', withLun({ backstore: 'memory', size: '1M', physicalBlockExponent: 16 }), 'targets[0].luns[1].physicalBlockExponent: expected an integer from 0 to 15'],
+    ['a sanitize throughput', withLun({ backstore: 'memory', size: '1M', sanitizeThroughput: 'fast' }), 'targets[0].luns[1].sanitizeThroughput: expected a size like 10G'],
     ['an unknown key', withLun({ backstore: 'memory', size: '1M', sise: '1G' }), 'targets[0].luns[1].sise: unknown key'],
     ['a target name', { targets: [{ name: 'disk1' }] }, 'targets[0].name: expected an iSCSI name like iqn.2026-11.com.example:disk1 (or eui./naa. form)'],
     ['a duplicate target', { targets: [{ name: NAME }, { name: NAME }] }, 'targets[1].name: duplicate target name (also targets[0])'],

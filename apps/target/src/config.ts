@@ -59,6 +59,10 @@ interface LunCommon {
   readonly removable: boolean
   readonly serial?: string
   readonly blockSize: number
+  /** LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT (SBC-3 5.16): 3 reports 512-byte blocks on 4 KiB physical blocks. */
+  readonly physicalBlockExponent?: number
+  /** Bytes per second a SANITIZE writes at most (absent: as fast as the backstore takes them). */
+  readonly sanitizeThroughput?: number
 }
 export interface FileLunConfig extends LunCommon {
   readonly backstore: 'file'
@@ -334,6 +338,8 @@ const lunCommonShape = {
   thinProvisioning: z.boolean().default(true),
   removable: z.boolean().default(false),
   serial: serialField().optional(),
+  physicalBlockExponent: intField(0, 15).optional(),
+  sanitizeThroughput: sizeField(1).optional(),
 }
 
 function lunSchema(context: ConfigContext) {

@@ -144,4 +144,22 @@ describe('CmdSnWindow', () => {
       { numRuns: 500 },
     )
   })
+
+  it('next() gives the waiting commands in order while the window has room, then nothing', () => {
+    const window = new CmdSnWindow<string>({ cmdSN: 10, expCmdSN: 10, maxCmdSN: 11 })
+    for (const c of ['a', 'b', 'c']) window.enqueue(c)
+    const sent: Array<[string, number]> = []
+    for (let item = window.next(); item !== undefined; item = window.next()) sent.push([item, window.take()])
+    expect(sent).toEqual([
+      ['a', 10],
+      ['b', 11],
+    ])
+    expect(window.queued).toBe(1)
+    // The target opens the window: the last one goes.
+    expect(window.update(11, 12)).toBe(true)
+    expect(window.next()).toBe('c')
+    expect(window.take()).toBe(12)
+    expect(window.next()).toBeUndefined()
+  })
 })
+

@@ -83,6 +83,15 @@ export class CmdSnWindow<T> {
     return true
   }
 
+  /**
+   * The first waiting command when the window has room for it, removed from the queue (the caller then numbers it
+   * with `take()`), else undefined. Draining with `next()` + `take()` allocates nothing.
+   */
+  next(): T | undefined {
+    if (this.#queue.length === 0 || this.room === 0) return undefined
+    return this.#queue.shift()
+  }
+
   /** The waiting commands that fit the window now, each with the CmdSN it must carry, in FIFO order. */
   drain(): Array<{ item: T; cmdSN: number }> {
     const out: Array<{ item: T; cmdSN: number }> = []

@@ -104,3 +104,29 @@ function senseKeyOf(sense: Buffer | undefined): number | undefined {
   return undefined
 }
 
+/** CDB byte 0 -> command name for messages. */
+const commandNames: Readonly<Record<number, string>> = {
+  0x00: 'TEST UNIT READY',
+  0x12: 'INQUIRY',
+  0x25: 'READ CAPACITY(10)',
+  0x28: 'READ(10)',
+  0x2a: 'WRITE(10)',
+  0x35: 'SYNCHRONIZE CACHE(10)',
+  0x41: 'WRITE SAME(10)',
+  0x42: 'UNMAP',
+  0x5e: 'PERSISTENT RESERVE IN',
+  0x5f: 'PERSISTENT RESERVE OUT',
+  0x88: 'READ(16)',
+  0x89: 'COMPARE AND WRITE',
+  0x8a: 'WRITE(16)',
+  0x91: 'SYNCHRONIZE CACHE(16)',
+  0x93: 'WRITE SAME(16)',
+  0xa0: 'REPORT LUNS',
+}
+
+/** The name of the command a CDB starts (`READ(16)`), or its opcode in hex: for messages. */
+export function commandName(cdb: Buffer): string {
+  const opcode = cdb[0]!
+  if (opcode === 0x9e) return (cdb[1]! & 0x1f) === 0x12 ? 'GET LBA STATUS' : 'READ CAPACITY(16)'
+  return commandNames[opcode] ?? `opcode 0x${opcode.toString(16).padStart(2, '0')}`
+}

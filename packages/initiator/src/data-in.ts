@@ -45,32 +45,52 @@ export class DataInAssembler {
 
   /** Copies one Data-In PDU's data into place. Returns what is wrong, or undefined when it fitted. */
   accept(segment: DataInSegment): string | undefined {
-    if (segment.dataSN !== this.#expectedDataSN) return `DataSN ${segment.dataSN}, expected ${this.#expectedDataSN}`
-    if (segment.bufferOffset !== this.#received) {
-      return `Data-In at offset ${segment.bufferOffset}, expected ${this.#received} (DataPDUInOrder=Yes)`
-    }
-    const end = segment.bufferOffset + segment.data.length
-    if (end > this.#limit) return `Data-In up to byte ${end} of a ${this.#limit}-byte expected transfer`
-    // Placed by the receiver straight into our buffer: already where it belongs.
     const data = segment.data
+    // Placed by the receiver straight into our buffer: already where it belongs.
     const inPlace = data.buffer === this.#buffer.buffer && data.byteOffset === this.#buffer.byteOffset + segment.bufferOffset
+    const problem = this.#check(segment.dataSN, segment.bufferOffset, data.length)
+    if (problem !== undefined) return problem
     if (!inPlace) this.#buffer.set(data, segment.bufferOffset)
-    this.#received = end
-    this.#expectedDataSN = (this.#expectedDataSN + 1) >>> 0
+    this.#advance(segment.bufferOffset + data.length)
     return undefined
   }
 
   /**
-   * Where the next `length` bytes at `bufferOffset` with `dataSN` may be received directly: a view of the caller's
-   * buffer when the PDU is the one expected next and fits, else undefined (it then goes through `accept`'s checks).
+   * Counts a Data-In PDU whose `length` bytes the receiver already wrote at `bufferOffset` of our buffer (after
+   * `placement` said yes). Returns what is wrong, or undefined.
+   */
+  acceptPlaced(dataSN: number, bufferOffset: number, length: number): string | undefined {
+    const problem = this.#check(dataSN, bufferOffset, length)
+    if (problem !== undefined) return problem
+    this.#advance(bufferOffset + length)
+    return undefined
+  }
+
+  #check(dataSN: number, bufferOffset: number, length: number): string | undefined {
+    if (dataSN !== this.#expectedDataSN) return `DataSN ${dataSN}, expected ${this.#expectedDataSN}`
+    if (bufferOffset !== this.#received) return `Data-In at offset ${bufferOffset}, expected ${this.#received} (DataPDUInOrder=Yes)`
+    const end = bufferOffset + length
+    if (end > this.#limit) return `Data-In up to byte ${end} of a ${this.#limit}-byte expected transfer`
+    return undefined
+  }
+
+  #advance(end: number): void {
+    this.#received = end
+    this.#expectedDataSN = (this.#expectedDataSN + 1) >>> 0
+  }
+
+  /**
+   * Where the next `length` bytes at `bufferOffset` with `dataSN` may be received directly: the caller's buffer
+   * (the bytes land at `bufferOffset`) when the PDU is the one expected next and fits, else undefined (it then goes
+   * through `accept`'s checks).
    */
   placement(dataSN: number, bufferOffset: number, length: number): Buffer | undefined {
     if (dataSN !== this.#expectedDataSN || bufferOffset !== this.#received || bufferOffset + length > this.#limit) return undefined
-    return this.#buffer.subarray(bufferOffset, bufferOffset + length)
+    return this.#buffer
   }
 
-  /** The data received, as a view of the caller's buffer. */
+  /** The data received: the caller's buffer itself when it is exactly filled, else a view of it. */
   result(): Buffer {
-    return this.#buffer.subarray(0, this.#received)
+    return this.#received === this.#buffer.length ? this.#buffer : this.#buffer.subarray(0, this.#received)
   }
 }

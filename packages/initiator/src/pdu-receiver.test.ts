@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { Opcode, RESERVED_TAG, encodePdu, type DataInPdu, type NopInPdu, type ScsiResponsePdu, type TargetPdu } from '@iscsi-ts/pdu'
-import { PduReceiver } from './pdu-receiver.js'
+import { DIRECT_READ_MIN, PduReceiver } from './pdu-receiver.js'
 
 function dataIn(itt: number, dataSN: number, bufferOffset: number, data: Buffer, last: boolean): DataInPdu {
   return {
@@ -46,23 +46,37 @@ const response: ScsiResponsePdu = {
 
 const nop: NopInPdu = { opcode: Opcode.NopIn, lun: 0n, itt: RESERVED_TAG, ttt: 5, statSN: 9, expCmdSN: 11, maxCmdSN: 41, data: Buffer.alloc(0) }
 
-function run(stream: Buffer, splits: number[], digests: { headerDigest?: boolean; dataDigest?: boolean }, into?: Buffer): { pdus: TargetPdu[]; errors: Error[] } {
+/**
+ * Feeds `stream` cut at `splits` the way the connection does: every piece is copied into one reused read buffer,
+ * which is scribbled over after each push, so a PDU that kept a view of a chunk would show garbage.
+ */
+function run(stream: Buffer, splits: number[], digests: { headerDigest?: boolean; dataDigest?: boolean }, into?: Buffer): { pdus: TargetPdu[]; placed: number[]; errors: Error[] } {
   const pdus: TargetPdu[] = []
+  const placed: number[] = []
   const errors: Error[] = []
   const receiver = new PduReceiver({
     maxDataSegmentLength: 65536,
     ...digests,
-    place: into ? (header, length) => into.subarray(header.readUInt32BE(40), header.readUInt32BE(40) + length) : undefined,
-    onPdu: (pdu) => pdus.push(pdu),
+    place: into ? () => into : undefined,
+    onPdu: (pdu, n) => {
+      pdus.push(pdu)
+      placed.push(n)
+    },
     onError: (error) => errors.push(error),
   })
+  const readBuffer = Buffer.alloc(stream.length + 16)
+  const feed = (piece: Buffer): void => {
+    piece.copy(readBuffer)
+    receiver.push(readBuffer, piece.length)
+    readBuffer.fill(0xa5)
+  }
   let at = 0
   for (const cut of [...splits.filter((s) => s > 0 && s < stream.length)].sort((a, b) => a - b)) {
-    receiver.push(stream.subarray(at, cut))
+    feed(stream.subarray(at, cut))
     at = cut
   }
-  receiver.push(stream.subarray(at))
-  return { pdus, errors }
+  feed(stream.subarray(at))
+  return { pdus, placed, errors }
 }
 
 describe('PduReceiver', () => {
@@ -79,19 +93,76 @@ describe('PduReceiver', () => {
       for (let i = 1; i < stream.length; i += 37) for (let j = i + 1; j < stream.length; j += 53) splitSets.push([i, j])
       for (const splits of splitSets) {
         const into = Buffer.alloc(payload.length)
-        const { pdus, errors } = run(stream, splits, digests, into)
+        const { pdus, placed, errors } = run(stream, splits, digests, into)
         expect(errors).toEqual([])
         expect(pdus.map((p) => p.opcode)).toEqual([Opcode.DataIn, Opcode.DataIn, Opcode.ScsiResponse, Opcode.NopIn])
         expect(Buffer.compare(into, payload)).toBe(0)
-        const first = pdus[0] as DataInPdu
-        // The data handed on is the very view of the caller's buffer (direct placement, no copy after it).
-        expect(first.data.buffer).toBe(into.buffer)
+        // Direct placement: the payload went into the caller's buffer and is reported by length, not as a view.
+        expect(placed).toEqual([333, 668, 0, 0])
+        expect((pdus[0] as DataInPdu).data).toHaveLength(0)
+        // Placed Data-In come in one object the receiver refills: the handler must not keep it.
+        expect(pdus[0]).toBe(pdus[1])
+        expect(pdus[1]).toMatchObject({ itt: 3, dataSN: 1, bufferOffset: 333, statusPresent: true, statSN: 7, expCmdSN: 10, maxCmdSN: 40 })
         expect(pdus[2]).toMatchObject({ itt: 9, status: 2, residualCount: 100, underflow: true })
         expect((pdus[2] as ScsiResponsePdu).data).toEqual(response.data)
         expect(pdus[3]).toMatchObject({ ttt: 5, statSN: 9 })
       }
     })
   }
+
+  it('lets the socket read a large Data-In payload straight into its place, whatever the read sizes', () => {
+    const big = Buffer.alloc(3 * DIRECT_READ_MIN + 5)
+    for (let i = 0; i < big.length; i++) big[i] = (i * 13 + 7) & 0xff
+    const first = dataIn(4, 0, 0, big.subarray(0, DIRECT_READ_MIN + 1), false)
+    const second = dataIn(4, 1, DIRECT_READ_MIN + 1, big.subarray(DIRECT_READ_MIN + 1), true)
+    /** The connection's loop: ask where the next read goes, "read" up to that much there, push what was read. */
+    const feed = (stream: Buffer, sizes: number[], digests: { headerDigest?: boolean; dataDigest?: boolean }) => {
+      const into = Buffer.alloc(big.length)
+      const placed: number[] = []
+      const opcodes: number[] = []
+      const errors: Error[] = []
+      const receiver = new PduReceiver({
+        maxDataSegmentLength: 1 << 20,
+        ...digests,
+        place: () => into,
+        onPdu: (pdu, n) => {
+          opcodes.push(pdu.opcode)
+          placed.push(n)
+        },
+        onError: (error) => errors.push(error),
+      })
+      const scratch = Buffer.alloc(64 * 1024)
+      let at = 0
+      let directBytes = 0
+      for (let i = 0; at < stream.length; i++) {
+        const target = receiver.directReadTarget() ?? scratch
+        const n = Math.min(sizes[i % sizes.length]!, target.length, stream.length - at)
+        stream.copy(target, 0, at, at + n)
+        receiver.push(target, n)
+        if (target === scratch) scratch.fill(0xa5)
+        else directBytes += n
+        at += n
+      }
+      return { into, placed, opcodes, errors, directBytes }
+    }
+    for (const digests of [{}, { headerDigest: true, dataDigest: true }]) {
+      const stream = Buffer.concat([first, second, response].map((pdu) => encodePdu(pdu, digests)))
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 1, max: 70000 }), { minLength: 1, maxLength: 30 }), (sizes) => {
+          const { into, placed, opcodes, errors } = feed(stream, sizes, digests)
+          expect(errors).toEqual([])
+          expect(opcodes).toEqual([Opcode.DataIn, Opcode.DataIn, Opcode.ScsiResponse])
+          expect(placed).toEqual([DIRECT_READ_MIN + 1, big.length - DIRECT_READ_MIN - 1, 0])
+          expect(into.equals(big)).toBe(true)
+        }),
+        { numRuns: 150 },
+      )
+      // With small reads, everything but the last DIRECT_READ_MIN bytes of each payload goes straight to its place.
+      const { into, directBytes } = feed(stream, [1000], digests)
+      expect(into.equals(big)).toBe(true)
+      expect(directBytes).toBeGreaterThan(big.length - 3 * DIRECT_READ_MIN)
+    }
+  })
 
   it('collects data into its own buffer when there is no placement target', () => {
     const stream = Buffer.concat(pieces.map((pdu) => encodePdu(pdu)))

@@ -28,7 +28,8 @@ import {
 import { InitiatorTextNegotiation, type ConnectionParameters, type InitiatorLoginOptions, type NegotiatedParameters } from '@iscsi-ts/negotiation'
 import { asyncEventInfo, type AsyncEventInfo } from './async-event.js'
 import { CmdSnWindow } from './cmdsn-window.js'
-import { isRepeatable, senseKeyOf, taskAttributeCodes, type CommandResult, type ExecuteOptions, type Residual } from './command.js'
+import { DeadlineTimer } from './deadline-timer.js'
+import { commandName, isRepeatable, senseKeyOf, taskAttributeCodes, type CommandResult, type ExecuteOptions } from './command.js'
 import { IscsiConnection } from './connection.js'
 import { DataInAssembler } from './data-in.js'
 import { planR2T, planUnsolicited, type DataOutLimits } from './data-out.js'
@@ -41,6 +42,7 @@ import {
   LoginError,
   ProtocolError,
   RejectError,
+  ScsiCommandError,
   TaskManagementError,
   TimeoutError,
 } from './errors.js'
@@ -67,7 +69,6 @@ interface Slot {
   active: boolean
   /** SCSI tasks currently allegiant to this connection. */
   tasks: number
-  lastReceive: number
   keepaliveTimer: NodeJS.Timeout | undefined
 }
 
@@ -89,12 +90,29 @@ interface ScsiTask {
   retryUnitAttention: boolean
   sends: number
   unitAttentions: number
-  timer: NodeJS.Timeout | undefined
+  timeoutMs: number
+  /** DeadlineTimer.now() after which the command times out. */
+  deadline: number
   signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
-  startNs: bigint
-  resolve: (result: CommandResult) => void
+  /** DeadlineTimer.now() when the command was created (for the command channel's durationNs). */
+  start: number
+  /** What the caller gets: the whole CommandResult (execute), or the data / nothing with non-GOOD as an error. */
+  settle: Settle
+  resolve: (value: CommandResult | Buffer | undefined) => void
   reject: (error: Error) => void
+}
+
+/**
+ * How a SCSI task settles. `result`: with its CommandResult, whatever the status (execute). `data` / `nothing`:
+ * the read helpers' way, with the data-in or undefined on GOOD or CONDITION MET, and with ScsiCommandError
+ * otherwise; no CommandResult is built for a good I/O and the caller needs no mapping step of its own.
+ */
+export type Settle = 'result' | 'data' | 'nothing'
+
+/** How many SCSI tasks wait on one AbortSignal, and the one listener the session added to it. */
+interface SignalWatch {
+  tasks: number
+  listener: () => void
 }
 
 interface Request {
@@ -108,6 +126,18 @@ interface Request {
 type Entry = ScsiTask | Request
 
 const MAX_TIMER = 0x7fffffff
+
+/** LUN fields by LUN number: encodeLun makes a BigInt, which costs more than the rest of a command's header. */
+const lunFields: bigint[] = []
+
+function lunFieldOf(lun: number): bigint {
+  const cached = lunFields[lun]
+  if (cached !== undefined) return cached
+  // encodeLun throws LunError for anything but an integer 0..16383, so only those get cached.
+  const field = encodeLun(lun)
+  lunFields[lun] = field
+  return field
+}
 
 function hex(n: number, digits = 2): string {
   return `0x${n.toString(16).padStart(digits, '0')}`
@@ -171,6 +201,28 @@ export class SessionCore extends EventEmitter<SessionEvents> {
   #closedPromise: Promise<Error | undefined>
   #resolveClosed!: (error: Error | undefined) => void
   #logoutPromise: Promise<void> | undefined
+  /** Command timeouts: one timer for the session (see DeadlineTimer). */
+  readonly #deadlines = new DeadlineTimer((now) => this.#sweepDeadlines(now))
+  /** SCSI tasks not settled yet. */
+  #liveTasks = 0
+  readonly #signalWatches = new Map<AbortSignal, SignalWatch>()
+  #pumpQueued = false
+  /** The SCSI Command PDU object, refilled for every command (the connection encodes it at once and keeps none). */
+  readonly #commandPdu: ScsiCommandPdu = {
+    opcode: Opcode.ScsiCommand,
+    immediate: false,
+    final: true,
+    read: false,
+    write: false,
+    attribute: 0,
+    lun: 0n,
+    itt: 0,
+    expectedDataTransferLength: 0,
+    cmdSN: 0,
+    expStatSN: 0,
+    cdb: Buffer.alloc(16),
+    data: Buffer.alloc(0),
+  }
 
   protected constructor(options: SessionOptions) {
     super()
@@ -333,7 +385,7 @@ export class SessionCore extends EventEmitter<SessionEvents> {
       if (channels.connection.hasSubscribers) {
         channels.connection.publish({ event: 'open', address: connection.address, localAddress: connection.localAddress, cid, targetName: this.options.targetName })
       }
-      const slot: Slot = { connection, cid, active: true, tasks: 0, lastReceive: Date.now(), keepaliveTimer: undefined }
+      const slot: Slot = { connection, cid, active: true, tasks: 0, keepaliveTimer: undefined }
       return { slot, outcome }
     }
   }
@@ -393,10 +445,10 @@ export class SessionCore extends EventEmitter<SessionEvents> {
 
   #attach(slot: Slot): void {
     slot.connection.setHandlers(
-      (pdu) => this.#onPdu(slot, pdu),
+      (pdu, placed) => this.#onPdu(slot, pdu, placed),
       (error) => this.#onConnectionClosed(slot, error),
     )
-    slot.connection.setPlacement((header, length) => this.#placement(header, length))
+    slot.connection.setPlacement((itt, dataSN, bufferOffset, length) => this.#placement(itt, dataSN, bufferOffset, length))
     this.#scheduleKeepalive(slot)
   }
 
@@ -404,10 +456,11 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     const keepalive = this.options.keepalive
     if (keepalive === undefined) return
     clearTimeout(slot.keepaliveTimer)
+    const reads = slot.connection.reads
     slot.keepaliveTimer = setTimeout(() => {
       if (slot.connection.closed || !this.#slots.includes(slot)) return
-      const idle = Date.now() - slot.lastReceive
-      if (idle < keepalive.intervalMs) {
+      // Something arrived during the interval: the connection is alive, look again one interval later.
+      if (slot.connection.reads !== reads) {
         this.#scheduleKeepalive(slot)
         return
       }
@@ -431,22 +484,47 @@ export class SessionCore extends EventEmitter<SessionEvents> {
    */
   execute(lun: number, cdb: Buffer, options: ExecuteOptions = {}): Promise<CommandResult> {
     return new Promise<CommandResult>((resolve, reject) => {
-      try {
-        const task = this.#createTask(lun, cdb, options, resolve, reject)
-        if (task === undefined) return
-        this.#window.enqueue(task)
-        this.#pump()
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)))
-      }
+      this.submit(lun, cdb, options, options.dataOut, options.dataInLength, 'result', resolve as (value: unknown) => void, reject)
     })
+  }
+
+  /**
+   * `execute` with callbacks instead of a promise of its own, so a helper settles one promise per command, not a
+   * chain. `dataOut` and `dataInLength` are passed apart from `options` (whose own are ignored), so a helper can
+   * hand its caller's options object through untouched. `settle` says what `resolve` gets (see Settle). Exactly
+   * one of `resolve` and `reject` is called, once, never synchronously with a result (possibly synchronously with
+   * an argument error).
+   */
+  protected submit(
+    lun: number,
+    cdb: Buffer,
+    options: ExecuteOptions,
+    dataOut: Buffer | undefined,
+    dataInLength: number | undefined,
+    settle: Settle,
+    resolve: (value: unknown) => void,
+    reject: (error: Error) => void,
+  ): void {
+    let task: ScsiTask | undefined
+    try {
+      task = this.#createTask(lun, cdb, options, dataOut, dataInLength, settle, resolve, reject)
+    } catch (error) {
+      reject(error instanceof Error ? error : new Error(String(error)))
+      return
+    }
+    if (task === undefined) return
+    this.#window.enqueue(task)
+    this.#pump()
   }
 
   #createTask(
     lun: number,
     cdb: Buffer,
     options: ExecuteOptions,
-    resolve: (result: CommandResult) => void,
+    dataOut: Buffer | undefined,
+    requestedDataInLength: number | undefined,
+    settle: Settle,
+    resolve: (value: unknown) => void,
     reject: (error: Error) => void,
   ): ScsiTask | undefined {
     if (this.#state === 'closed' || this.#state === 'logging-out' || this.#state === 'logging-in') {
@@ -455,11 +533,11 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     if (!Buffer.isBuffer(cdb) || cdb.length < 6 || cdb.length > 260) {
       throw new InitiatorError(InitiatorErrorCode.InvalidArgument, 'the CDB must be a Buffer of 6 to 260 bytes')
     }
-    const lunField = encodeLun(lun)
-    const { dataOut, into } = options
+    const lunField = lunFieldOf(lun)
+    const into = options.into
     if (dataOut !== undefined && !Buffer.isBuffer(dataOut)) throw new InitiatorError(InitiatorErrorCode.InvalidArgument, 'dataOut must be a Buffer')
     if (into !== undefined && !Buffer.isBuffer(into)) throw new InitiatorError(InitiatorErrorCode.InvalidArgument, 'into must be a Buffer')
-    const dataInLength = options.dataInLength ?? into?.length ?? 0
+    const dataInLength = requestedDataInLength ?? into?.length ?? 0
     if (!Number.isInteger(dataInLength) || dataInLength < 0 || dataInLength > 0xffffffff) {
       throw new InitiatorError(InitiatorErrorCode.InvalidArgument, `dataInLength must be an integer in 0..2^32-1`)
     }
@@ -474,12 +552,14 @@ export class SessionCore extends EventEmitter<SessionEvents> {
       reject(new AbortError('the command was aborted before it was sent', { cause: signal.reason }))
       return undefined
     }
+    const now = DeadlineTimer.now()
     const task: ScsiTask = {
       kind: 'scsi',
       itt: this.#tasks.allocate(),
       lun,
       lunField,
-      cdb: cdb.length >= 16 ? cdb : Buffer.concat([cdb, Buffer.alloc(16 - cdb.length)]),
+      // Shorter CDBs are zero-padded to 16 bytes by the header encoder (RFC 7143 11.3.5).
+      cdb,
       attribute: taskAttributeCodes[options.attribute ?? 'simple'],
       dataOut: dataOut !== undefined && dataOut.length > 0 ? dataOut : undefined,
       dataInLength,
@@ -492,30 +572,91 @@ export class SessionCore extends EventEmitter<SessionEvents> {
       retryUnitAttention: options.retryUnitAttention ?? true,
       sends: 0,
       unitAttentions: 0,
-      timer: undefined,
+      timeoutMs,
+      deadline: now + Math.min(timeoutMs, MAX_TIMER),
       signal,
-      onAbort: undefined,
-      startNs: process.hrtime.bigint(),
+      start: now,
+      settle,
       resolve,
       reject,
     }
     this.#tasks.set(task.itt, task)
-    task.timer = setTimeout(() => this.#onTaskTimeout(task, timeoutMs), Math.min(timeoutMs, MAX_TIMER))
-    if (signal) {
-      task.onAbort = () => this.#onTaskAbort(task)
-      signal.addEventListener('abort', task.onAbort, { once: true })
-    }
+    this.#liveTasks++
+    this.#deadlines.schedule(task.deadline)
+    if (signal) this.#watchSignal(signal)
     return task
+  }
+
+  /**
+   * One listener per AbortSignal, however many commands share it (a CLI passes its Ctrl-C signal to every I/O),
+   * and only a count per command: when it fires, the task table says which commands carry it.
+   */
+  #watchSignal(signal: AbortSignal): void {
+    const watch = this.#signalWatches.get(signal)
+    if (watch !== undefined) {
+      watch.tasks++
+      return
+    }
+    const listener = (): void => {
+      this.#signalWatches.delete(signal)
+      for (const entry of [...this.#tasks.values()]) if (entry.kind === 'scsi' && entry.signal === signal) this.#onTaskAbort(entry)
+    }
+    this.#signalWatches.set(signal, { tasks: 1, listener })
+    signal.addEventListener('abort', listener, { once: true })
+  }
+
+  #unwatchSignal(signal: AbortSignal): void {
+    const watch = this.#signalWatches.get(signal)
+    if (watch === undefined || --watch.tasks > 0) return
+    this.#signalWatches.delete(signal)
+    signal.removeEventListener('abort', watch.listener)
+  }
+
+  /** Times out every command whose deadline passed; returns the earliest deadline left. */
+  #sweepDeadlines(now: number): number {
+    let next = Number.POSITIVE_INFINITY
+    let expired: ScsiTask[] | undefined
+    for (const entry of this.#tasks.values()) {
+      if (entry.kind !== 'scsi' || entry.state === 'settled') continue
+      if (entry.deadline <= now) (expired ??= []).push(entry)
+      else if (entry.deadline < next) next = entry.deadline
+    }
+    if (expired !== undefined) for (const task of expired) this.#onTaskTimeout(task, task.timeoutMs)
+    return next
   }
 
   /** Sends what the CmdSN window allows. */
   #pump(): void {
     if (this.#state !== 'logged-in' && this.#state !== 'logging-out') return
-    if (!this.#slots.some((slot) => slot.active && !slot.connection.closed)) return
-    for (const { item, cmdSN } of this.#window.drain()) this.#send(item, cmdSN)
+    if (this.#window.queued === 0) return
+    let usable = false
+    for (const slot of this.#slots) {
+      if (slot.active && !slot.connection.closed) {
+        usable = true
+        break
+      }
+    }
+    if (!usable) return
+    for (let task = this.#window.next(); task !== undefined; task = this.#window.next()) this.#send(task, this.#window.take())
+  }
+
+  /** #pump once the PDU being handled is done (a response that opened the window). */
+  #queuePump(): void {
+    if (this.#pumpQueued) return
+    this.#pumpQueued = true
+    queueMicrotask(this.#pumpLater)
+  }
+
+  readonly #pumpLater = (): void => {
+    this.#pumpQueued = false
+    this.#pump()
   }
 
   #pickSlot(): Slot | undefined {
+    if (this.#slots.length === 1) {
+      const only = this.#slots[0]!
+      return only.active && !only.connection.closed ? only : undefined
+    }
     const live = this.#slots.filter((slot) => slot.active && !slot.connection.closed)
     if (live.length === 0) return undefined
     const slot = live[this.#roundRobin % live.length]
@@ -540,26 +681,28 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     task.assembler = task.dataInLength > 0 ? new DataInAssembler(task.into ?? Buffer.allocUnsafe(task.dataInLength), task.dataInLength) : undefined
     const connection = slot.connection
     const dataOut = task.dataOut
-    const plan = planUnsolicited(dataOut?.length ?? 0, { ...this.#limits, maxSendDataSegmentLength: connection.maxSendDataSegmentLength })
-    const pdu: ScsiCommandPdu = {
-      opcode: Opcode.ScsiCommand,
-      immediate: false,
-      final: plan.final,
-      read: task.dataInLength > 0,
-      write: dataOut !== undefined,
-      attribute: task.attribute,
-      lun: task.lunField,
-      itt: task.itt,
-      expectedDataTransferLength: dataOut !== undefined ? dataOut.length : task.dataInLength,
-      cmdSN,
-      expStatSN: connection.expStatSN,
-      cdb: task.cdb,
-      data: dataOut !== undefined && plan.immediateLength > 0 ? dataOut.subarray(0, plan.immediateLength) : EMPTY,
-      // A bidirectional command announces its read length in an AHS (RFC 7143 11.2.2.4).
-      ...(dataOut !== undefined && task.dataInLength > 0 ? { expectedBidirectionalReadLength: task.dataInLength } : {}),
+    const plan = dataOut !== undefined ? planUnsolicited(dataOut.length, { ...this.#limits, maxSendDataSegmentLength: connection.maxSendDataSegmentLength }) : undefined
+    // One PDU object refilled per command: the connection encodes it before send() returns.
+    const pdu = this.#commandPdu
+    pdu.final = plan === undefined || plan.final
+    pdu.read = task.dataInLength > 0
+    pdu.write = dataOut !== undefined
+    pdu.attribute = task.attribute
+    pdu.lun = task.lunField
+    pdu.itt = task.itt
+    pdu.expectedDataTransferLength = dataOut !== undefined ? dataOut.length : task.dataInLength
+    pdu.cmdSN = cmdSN
+    pdu.expStatSN = connection.expStatSN
+    pdu.cdb = task.cdb
+    pdu.data = dataOut !== undefined && plan !== undefined && plan.immediateLength > 0 ? dataOut.subarray(0, plan.immediateLength) : EMPTY
+    // A bidirectional command announces its read length in an AHS (RFC 7143 11.2.2.4).
+    pdu.expectedBidirectionalReadLength = dataOut !== undefined && task.dataInLength > 0 ? task.dataInLength : undefined
+    try {
+      this.#write(slot, pdu)
+    } finally {
+      pdu.data = EMPTY
     }
-    this.#write(slot, pdu)
-    if (dataOut !== undefined) {
+    if (dataOut !== undefined && plan !== undefined) {
       let dataSN = 0
       for (const segment of plan.dataOut) {
         this.#write(slot, this.#dataOut(task, connection, RESERVED_TAG, dataSN++, segment.offset, segment.length, segment.final))
@@ -586,11 +729,11 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     slot.connection.send(pdu)
   }
 
-  #placement(header: Buffer, length: number): Buffer | undefined {
-    const entry = this.#tasks.get(header.readUInt32BE(16))
+  #placement(itt: number, dataSN: number, bufferOffset: number, length: number): Buffer | undefined {
+    const entry = this.#tasks.get(itt)
     if (entry === undefined || entry.kind !== 'scsi' || entry.assembler === undefined) return undefined
     if (entry.state !== 'sent' && entry.state !== 'aborting') return undefined
-    return entry.assembler.placement(header.readUInt32BE(36), header.readUInt32BE(40), length)
+    return entry.assembler.placement(dataSN, bufferOffset, length)
   }
 
   /** Settles a task once: clears its timer and abort listener, frees its tag and connection allegiance. */
@@ -598,8 +741,8 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     if (task.state === 'settled') return false
     if (task.state === 'queued') this.#window.remove(task)
     task.state = 'settled'
-    clearTimeout(task.timer)
-    if (task.signal && task.onAbort) task.signal.removeEventListener('abort', task.onAbort)
+    if (--this.#liveTasks === 0) this.#deadlines.keepAlive(false)
+    if (task.signal !== undefined) this.#unwatchSignal(task.signal)
     this.#tasks.delete(task.itt)
     if (task.slot) {
       task.slot.tasks--
@@ -608,10 +751,11 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     return true
   }
 
-  #resolveTask(task: ScsiTask, result: CommandResult): void {
+  /** Settles a task with `value` (its CommandResult, data or undefined, per task.settle). */
+  #resolveTask(task: ScsiTask, value: CommandResult | Buffer | undefined, status: number, bytesIn: number): void {
     if (!this.#finish(task)) return
-    this.#publishCommand(task, result.status, undefined, result.data?.length ?? 0)
-    task.resolve(result)
+    this.#publishCommand(task, status, undefined, bytesIn)
+    task.resolve(value)
     this.#maybeDrained()
   }
 
@@ -632,7 +776,7 @@ export class SessionCore extends EventEmitter<SessionEvents> {
       cmdSN: task.cmdSN,
       bytesIn,
       bytesOut: task.dataOut?.length ?? 0,
-      durationNs: process.hrtime.bigint() - task.startNs,
+      durationNs: BigInt(Math.round((DeadlineTimer.now() - task.start) * 1e6)),
       status,
       ...(error ? { error: { code: (error as InitiatorError).code, message: error.message } } : {}),
     })
@@ -685,15 +829,14 @@ export class SessionCore extends EventEmitter<SessionEvents> {
   // -------------------------------------------------------------------------------------------------------------
   // Receive path
 
-  #onPdu(slot: Slot, pdu: TargetPdu): void {
-    slot.lastReceive = Date.now()
+  #onPdu(slot: Slot, pdu: TargetPdu, placed: number): void {
     if (channels.pduReceive.hasSubscribers) channels.pduReceive.publish({ opcode: pdu.opcode, itt: 'itt' in pdu ? pdu.itt : RESERVED_TAG, address: slot.connection.address })
     // Every target PDU carries ExpCmdSN/MaxCmdSN (RFC 7143 4.2.2.1).
-    if (pdu.opcode !== Opcode.LoginResponse && this.#window.update(pdu.expCmdSN, pdu.maxCmdSN)) queueMicrotask(() => this.#pump())
+    if (pdu.opcode !== Opcode.LoginResponse && this.#window.update(pdu.expCmdSN, pdu.maxCmdSN) && this.#window.queued > 0) this.#queuePump()
     try {
       switch (pdu.opcode) {
         case Opcode.DataIn:
-          this.#onDataIn(slot, pdu)
+          this.#onDataIn(slot, pdu, placed)
           break
         case Opcode.ScsiResponse:
           this.#advanceStatSN(slot, pdu.statSN)
@@ -739,14 +882,17 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     return entry !== undefined && entry.kind === 'scsi' && (entry.state === 'sent' || entry.state === 'aborting') ? entry : undefined
   }
 
-  #onDataIn(slot: Slot, pdu: DataInPdu): void {
+  #onDataIn(slot: Slot, pdu: DataInPdu, placed: number): void {
     const task = this.#scsiTask(pdu.itt)
     if (pdu.statusPresent) this.#advanceStatSN(slot, pdu.statSN)
     // A task we gave up on (timeout): its PDUs still come until the target processes our ABORT TASK.
     if (task === undefined) return
     if (task.slot !== slot) throw new ProtocolError(`Data-In for ITT ${pdu.itt} on connection ${slot.cid}, allegiant to ${task.slot?.cid}`)
     if (task.assembler === undefined) throw new ProtocolError(`Data-In for ITT ${pdu.itt}, a command without data-in`)
-    if (pdu.data.length > 0) {
+    if (placed > 0) {
+      const problem = task.assembler.acceptPlaced(pdu.dataSN, pdu.bufferOffset, placed)
+      if (problem !== undefined) throw new ProtocolError(`Data-In for ITT ${pdu.itt}: ${problem}`)
+    } else if (pdu.data.length > 0) {
       const problem = task.assembler.accept({ dataSN: pdu.dataSN, bufferOffset: pdu.bufferOffset, data: pdu.data })
       if (problem !== undefined) throw new ProtocolError(`Data-In for ITT ${pdu.itt}: ${problem}`)
     } else if (pdu.dataSN !== task.assembler.expectedDataSN && !pdu.statusPresent) {
@@ -754,7 +900,7 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     }
     if (pdu.statusPresent) {
       // Status collapsed into the last Data-In (RFC 7143 11.7.4, S bit): the command is over.
-      this.#complete(task, pdu.status, undefined, { overflow: pdu.overflow, underflow: pdu.underflow, count: pdu.residualCount })
+      this.#complete(task, pdu.status, undefined, pdu.overflow, pdu.underflow, pdu.residualCount)
     }
   }
 
@@ -771,10 +917,10 @@ export class SessionCore extends EventEmitter<SessionEvents> {
       const senseLength = pdu.data.readUInt16BE(0)
       if (senseLength > 0) senseData = pdu.data.subarray(2, 2 + Math.min(senseLength, pdu.data.length - 2))
     }
-    this.#complete(task, pdu.status, senseData, { overflow: pdu.overflow, underflow: pdu.underflow, count: pdu.residualCount })
+    this.#complete(task, pdu.status, senseData, pdu.overflow, pdu.underflow, pdu.residualCount)
   }
 
-  #complete(task: ScsiTask, status: number, senseData: Buffer | undefined, residual: Residual): void {
+  #complete(task: ScsiTask, status: number, senseData: Buffer | undefined, overflow: boolean, underflow: boolean, residualCount: number): void {
     if (task.state === 'aborting') {
       // The command finished before the abort took effect.
       this.#rejectTask(task, new AbortError('the command was aborted after the target completed it', { cause: task.signal?.reason, taskCompleted: true }))
@@ -791,16 +937,24 @@ export class SessionCore extends EventEmitter<SessionEvents> {
         return
       }
     }
+    const good = status === 0x00 || status === 0x04
+    if (good && task.settle !== 'result') {
+      // The I/O path: GOOD (or CONDITION MET) settles with the data itself (SAM-5 5.3.1).
+      const data = task.settle === 'data' ? (task.assembler?.result() ?? EMPTY) : undefined
+      this.#resolveTask(task, data, status, task.assembler?.received ?? 0)
+      return
+    }
     const result: CommandResult = { status }
     if (senseData !== undefined && senseData.length > 0) {
-      // Copy: the sense is a view of a socket chunk and small.
+      // Copy: the sense is a view of the PDU's data segment and small.
       const copy = Buffer.from(senseData)
       result.senseData = copy
       result.sense = decodeSense(copy)
     }
     if (task.assembler !== undefined) result.data = task.assembler.result()
-    if (residual.overflow || residual.underflow) result.residual = { ...residual }
-    this.#resolveTask(task, result)
+    if (overflow || underflow) result.residual = { overflow, underflow, count: residualCount }
+    if (task.settle === 'result') this.#resolveTask(task, result, status, result.data?.length ?? 0)
+    else this.#rejectTask(task, new ScsiCommandError(commandName(task.cdb), task.lun, status, result.sense, result.senseData))
   }
 
   /** Puts a sent task back in the queue (UNIT ATTENTION retry, or reissue after reconnect). */
@@ -1208,6 +1362,7 @@ export class SessionCore extends EventEmitter<SessionEvents> {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     this.#closing.abort()
+    this.#deadlines.cancel()
     for (const slot of this.#slots) {
       clearTimeout(slot.keepaliveTimer)
       slot.connection.setHandlers(() => undefined, () => undefined)

@@ -1,6 +1,7 @@
 // The session against the in-process fake target: the write path (immediate data, unsolicited Data-Out, R2T
 // answers), Data-In placement, the CmdSN window, task management, timeouts, NOP and Async Message handling,
 // redirection, MC/S and session reinstatement after a connection loss.
+import { getEventListeners } from 'node:events'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Opcode, RESERVED_TAG, type DataOutPdu, type ScsiCommandPdu } from '@iscsi-ts/pdu'
@@ -208,6 +209,57 @@ describe('Session against the fake target', () => {
     expect(e.senseKey).toBe(5)
     expect(e.sense).toMatchObject({ asc: 0x21, ascq: 0 })
     expect(e.message).toMatch(/READ\(10\) on LUN 0 failed: CHECK CONDITION, ILLEGAL REQUEST/)
+  })
+
+  it('runs READ/WRITE on the I/O path once the block size is known: data or ScsiCommandError, one promise each', async () => {
+    const target = await fake({ blockCount: 100 })
+    const session = await login(target)
+    await session.readCapacity(0)
+    const data = pattern(8 * 512, 3)
+    await expect(session.write(0, 20, data)).resolves.toBeUndefined()
+    // Exactly filled: the caller's buffer itself comes back.
+    const into = Buffer.alloc(8 * 512)
+    expect(await session.read(0, 20n, 8, { into })).toBe(into)
+    expect(into).toEqual(data)
+    const error = await session.read(0, 99, 2).then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(ScsiCommandError)
+    expect((error as ScsiCommandError).message).toMatch(/READ\(10\) on LUN 0 failed: CHECK CONDITION, ILLEGAL REQUEST/)
+    await expect(session.write(0, 99, data)).rejects.toBeInstanceOf(ScsiCommandError)
+    await expect(session.read(0, 0, 1, { into: Buffer.alloc(10) })).rejects.toMatchObject({ code: 'ISCSI_ERR_INVALID_ARGUMENT' })
+    await expect(session.write(0, 0, Buffer.alloc(100))).rejects.toMatchObject({ code: 'ISCSI_ERR_INVALID_ARGUMENT' })
+  })
+
+  it('adds one abort listener to a signal shared by many commands, and aborting it aborts them all', async () => {
+    const target = await fake({ onCommand: (command) => (command.cdb[0] === 0x28 ? 'hold' : undefined) })
+    const session = await login(target)
+    await session.readCapacity(0)
+    const controller = new AbortController()
+    const pending = Array.from({ length: 10 }, (_, i) => session.read(0, i, 1, { signal: controller.signal }).then(() => undefined, (e: unknown) => e))
+    await until(() => target.held.length === 10)
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    controller.abort()
+    for (const error of await Promise.all(pending)) expect(error).toBeInstanceOf(AbortError)
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+    // Commands that finish normally take their listener share with them.
+    const other = new AbortController()
+    await session.testUnitReady(0, { signal: other.signal })
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0)
+  })
+
+  it('times out each command at its own deadline while others go on', async () => {
+    const target = await fake({ onCommand: (command) => (command.cdb[0] === 0x28 && command.cdb.readUInt32BE(2) >= 50 ? 'hold' : undefined) })
+    const session = await login(target)
+    const started = Date.now()
+    const short = session.execute(0, readCdb(50, 1), { dataInLength: 512, timeoutMs: 100 }).then(() => undefined, (e: unknown) => e)
+    const long = session.execute(0, readCdb(51, 1), { dataInLength: 512, timeoutMs: 400 }).then(() => undefined, (e: unknown) => e)
+    await session.execute(0, readCdb(0, 1), { dataInLength: 512, timeoutMs: 200 })
+    expect(await short).toBeInstanceOf(TimeoutError)
+    const shortAt = Date.now() - started
+    expect(await long).toBeInstanceOf(TimeoutError)
+    const longAt = Date.now() - started
+    expect(shortAt).toBeGreaterThanOrEqual(95)
+    expect(longAt).toBeGreaterThanOrEqual(395)
+    expect(longAt).toBeLessThan(3000)
   })
 
   it('retries a command that gets UNIT ATTENTION (it was not executed)', async () => {

@@ -43,7 +43,8 @@ import {
   type UnmapExtent,
   type VpdPage,
 } from './scsi-data.js'
-import type { CommandResult, ExecuteOptions } from './command.js'
+import { commandName, type CommandResult, type ExecuteOptions } from './command.js'
+import { readWriteCdb } from './rw-cdb.js'
 import { SessionCore } from './session-core.js'
 import type { SessionOptions } from './session-options.js'
 import { parseIscsiUrl, type IscsiUrl } from './url.js'
@@ -78,31 +79,7 @@ export interface PersistentReserveOutOptions extends CommandOptions {
 }
 
 const U32 = 0x1_0000_0000n
-/** CDB byte 0 -> command name for messages. */
-const commandNames: Readonly<Record<number, string>> = {
-  0x00: 'TEST UNIT READY',
-  0x12: 'INQUIRY',
-  0x25: 'READ CAPACITY(10)',
-  0x28: 'READ(10)',
-  0x2a: 'WRITE(10)',
-  0x35: 'SYNCHRONIZE CACHE(10)',
-  0x41: 'WRITE SAME(10)',
-  0x42: 'UNMAP',
-  0x5e: 'PERSISTENT RESERVE IN',
-  0x5f: 'PERSISTENT RESERVE OUT',
-  0x88: 'READ(16)',
-  0x89: 'COMPARE AND WRITE',
-  0x8a: 'WRITE(16)',
-  0x91: 'SYNCHRONIZE CACHE(16)',
-  0x93: 'WRITE SAME(16)',
-  0xa0: 'REPORT LUNS',
-}
-
-function commandName(cdb: Buffer): string {
-  const opcode = cdb[0]!
-  if (opcode === 0x9e) return (cdb[1]! & 0x1f) === 0x12 ? 'GET LBA STATUS' : 'READ CAPACITY(16)'
-  return commandNames[opcode] ?? `opcode 0x${opcode.toString(16).padStart(2, '0')}`
-}
+const MAX_SAFE_LBA = BigInt(Number.MAX_SAFE_INTEGER)
 
 function invalid(message: string): InitiatorError {
   return new InitiatorError(InitiatorErrorCode.InvalidArgument, message)
@@ -126,9 +103,20 @@ function fits10(lba: bigint, blocks: number): boolean {
   return lba + BigInt(blocks) <= U32 && blocks <= 0xffff
 }
 
+/** The LBA as a number when it is a valid one within 2^53 (the fast path's arithmetic), else undefined. */
+function numericLba(lba: bigint | number): number | undefined {
+  if (typeof lba === 'number') return Number.isSafeInteger(lba) && lba >= 0 ? lba : undefined
+  return typeof lba === 'bigint' && lba >= 0n && lba <= MAX_SAFE_LBA ? Number(lba) : undefined
+}
+
+/** GOOD or CONDITION MET (SAM-5 5.3.1). */
+function isGood(status: number): boolean {
+  return status === 0x00 || status === 0x04
+}
+
 /** Ensures GOOD (or CONDITION MET) and returns the result; otherwise throws ScsiCommandError. */
 function good(lun: number, cdb: Buffer, result: CommandResult): CommandResult {
-  if (result.status === 0x00 || result.status === 0x04) return result
+  if (isGood(result.status)) return result
   throw new ScsiCommandError(commandName(cdb), lun, result.status, result.sense, result.senseData)
 }
 
@@ -231,7 +219,27 @@ export class Session extends SessionCore {
   }
 
   /** READ(10) or READ(16) of `blocks` blocks at `lba` (SBC-3 5.8, 5.11); the data lands in `into` when given. */
-  async read(lun: number, lba: bigint | number, blocks: number, options: ReadOptions = {}): Promise<Buffer> {
+  read(lun: number, lba: bigint | number, blocks: number, options: ReadOptions = {}): Promise<Buffer> {
+    const blockSize = this.#blockSizes.get(lun)
+    const start = numericLba(lba)
+    // The first I/O on a LUN (block size unknown) and LBAs beyond 2^53 take the general path.
+    if (blockSize === undefined || start === undefined) return this.#readAny(lun, lba, blocks, options)
+    let cdb: Buffer
+    let length: number
+    try {
+      checkBlocks(blocks)
+      length = blocks * blockSize
+      if (length > 0xffffffff) throw invalid(`a read of ${length} bytes exceeds the 32-bit expected data transfer length`)
+      if (options.into !== undefined && options.into.length < length) throw invalid(`into holds ${options.into.length} bytes, the read needs ${length}`)
+      cdb = readWriteCdb(false, start, blocks, options.fua === true)
+    } catch (error) {
+      return Promise.reject(error as Error)
+    }
+    // One promise per I/O: the core settles it with the data, or with ScsiCommandError for a status other than GOOD.
+    return new Promise<Buffer>((resolve, reject) => this.submit(lun, cdb, options, undefined, length, 'data', resolve as (value: unknown) => void, reject))
+  }
+
+  async #readAny(lun: number, lba: bigint | number, blocks: number, options: ReadOptions): Promise<Buffer> {
     const start = toLba(lba)
     checkBlocks(blocks)
     const blockSize = await this.#blockSize(lun, options)
@@ -245,7 +253,23 @@ export class Session extends SessionCore {
   }
 
   /** WRITE(10) or WRITE(16) of `data` (a whole number of blocks) at `lba` (SBC-3 5.32, 5.35). */
-  async write(lun: number, lba: bigint | number, data: Buffer, options: WriteOptions = {}): Promise<void> {
+  write(lun: number, lba: bigint | number, data: Buffer, options: WriteOptions = {}): Promise<void> {
+    const blockSize = this.#blockSizes.get(lun)
+    const start = numericLba(lba)
+    if (blockSize === undefined || start === undefined || !Buffer.isBuffer(data)) return this.#writeAny(lun, lba, data, options)
+    let cdb: Buffer
+    try {
+      if (data.length % blockSize !== 0) throw invalid(`data of ${data.length} bytes is not a whole number of ${blockSize}-byte blocks`)
+      const blocks = data.length / blockSize
+      checkBlocks(blocks)
+      cdb = readWriteCdb(true, start, blocks, options.fua === true)
+    } catch (error) {
+      return Promise.reject(error as Error)
+    }
+    return new Promise<void>((resolve, reject) => this.submit(lun, cdb, options, data, 0, 'nothing', resolve as (value: unknown) => void, reject))
+  }
+
+  async #writeAny(lun: number, lba: bigint | number, data: Buffer, options: WriteOptions): Promise<void> {
     const start = toLba(lba)
     if (!Buffer.isBuffer(data)) throw invalid('data must be a Buffer')
     const blockSize = await this.#blockSize(lun, options)

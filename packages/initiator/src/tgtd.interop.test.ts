@@ -138,10 +138,13 @@ describe.skipIf(!run)('initiator against tgtd', () => {
   it('reads and writes with FUA, choosing 10- or 16-byte CDBs by size', async () => {
     const session = await open()
     const cdbs: Buffer[] = []
-    const execute = session.execute.bind(session)
-    session.execute = (lun, cdb, options) => {
+    // Every command goes through the session's (protected) submit: read/write call it directly, execute too.
+    type Submit = (lun: number, cdb: Buffer, ...rest: unknown[]) => void
+    const target = session as unknown as { submit: Submit }
+    const submit = target.submit.bind(session)
+    target.submit = (lun, cdb, ...rest) => {
       cdbs.push(Buffer.from(cdb))
-      return execute(lun, cdb, options)
+      submit(lun, cdb, ...rest)
     }
     const small = pattern(8 * 512, 11)
     await session.write(LUN, 2000, small, { fua: true })

@@ -19,7 +19,7 @@ export type { DecodedSense, SenseData, SenseFormat } from './sense/sense-data.js
 // CDBs
 export { Commands, commandNames, commandSpec, hasServiceActions } from './cdb/commands.js'
 export type { CommandFeature, CommandName, CommandSet, CommandSpec, DataDirection } from './cdb/commands.js'
-export { buildCdb, cdbEncodingLength, cdbFieldPointer, commandOf, decodeCdb, encodeCdb, invalidField, parseCdb } from './cdb/cdb.js'
+export { buildCdb, cdbEncodingLength, cdbFieldPointer, checkReservedBits, commandOf, decodeCdb, encodeCdb, invalidField, parseCdb } from './cdb/cdb.js'
 export type { CdbInput, CdbOf, ParsedCdb } from './cdb/cdb.js'
 export type { BitsField, CdbField, FlagField, UintField } from './cdb/fields.js'
 export { cdbUsageData } from './cdb/usage.js'
@@ -45,6 +45,8 @@ export {
   buildRead6,
   buildReadCapacity10,
   buildReadCapacity16,
+  buildReadDefectData10,
+  buildReadDefectData12,
   buildReceiveCopyResults,
   buildRelease10,
   buildRelease6,
@@ -98,7 +100,7 @@ export type { ScsiTargetDeviceOptions, TargetResetKind } from './device/target-d
 export { LogicalUnit } from './device/logical-unit.js'
 export type { LogicalUnitOptions, UnitLimits } from './device/unit-state.js'
 export type { Nexus, ScsiCommand, ScsiResult, TaskAttribute } from './device/nexus.js'
-export { VersionDescriptor } from './device/inquiry-data.js'
+export { SanitizeReadBehavior, VersionDescriptor } from './device/inquiry-data.js'
 export type { BlockLimits } from './device/inquiry-data.js'
 export { VpdPage } from './device/inquiry.js'
 export { ModePage } from './device/mode-pages.js'
@@ -106,6 +108,7 @@ export { ProvisioningStatus, encodeUnmapParameters } from './device/provisioning
 export type { UnmapDescriptor } from './device/provisioning.js'
 export { SanitizeAction } from './device/sanitize.js'
 export { PowerConditionCode } from './device/medium.js'
+export { DefectListFormat } from './device/read-defect-data.js'
 export { ReportingOptions, Support } from './device/report-supported.js'
 export { SelectReport } from './device/report-luns.js'
 export { commandChannel, internalErrorChannel, taskManagementChannel } from './diagnostics.js'

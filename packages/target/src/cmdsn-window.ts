@@ -56,9 +56,27 @@ export class CmdSnWindow<T> {
    * holds a slot until `release`.
    */
   submit(cmdSN: number, item: T): T[] | undefined {
-    if (!this.accepts(cmdSN)) return undefined
-    this.#early.set(cmdSN >>> 0, item)
-    return this.#drain()
+    const ready: T[] = []
+    return this.offer(cmdSN, item, (next) => ready.push(next)) ? ready : undefined
+  }
+
+  /**
+   * `submit` without the array: hands each command now deliverable to `deliver`, in CmdSN order. Returns false when
+   * the command must be ignored. The next expected CmdSN with nothing waiting (the usual case) touches no map.
+   */
+  offer(cmdSN: number, item: T, deliver: (item: T) => void): boolean {
+    const sn = cmdSN >>> 0
+    if (sn === this.#exp && this.#early.size === 0) {
+      if (!snInWindow(sn, this.#exp, this.maxCmdSN)) return false
+      this.#exp = snAdd(this.#exp, 1)
+      this.#inFlight++
+      deliver(item)
+      return true
+    }
+    if (!this.accepts(sn)) return false
+    this.#early.set(sn, item)
+    this.#drain(deliver)
+    return true
   }
 
   /**
@@ -67,9 +85,16 @@ export class CmdSnWindow<T> {
    * commands this unblocks, or undefined when the CmdSN is not in the window.
    */
   consume(cmdSN: number): T[] | undefined {
-    if (!this.accepts(cmdSN)) return undefined
+    const ready: T[] = []
+    return this.consumeInto(cmdSN, (next) => ready.push(next)) ? ready : undefined
+  }
+
+  /** `consume` handing the commands it unblocks to `deliver`; false when the CmdSN is not in the window. */
+  consumeInto(cmdSN: number, deliver: (item: T) => void): boolean {
+    if (!this.accepts(cmdSN)) return false
     this.#early.set(cmdSN >>> 0, CONSUMED)
-    return this.#drain()
+    this.#drain(deliver)
+    return true
   }
 
   /** True when `cmdSN` is inside the window and has not been received yet (used for the RefCmdSN rule). */
@@ -82,8 +107,7 @@ export class CmdSnWindow<T> {
     if (this.#inFlight > 0) this.#inFlight--
   }
 
-  #drain(): T[] {
-    const ready: T[] = []
+  #drain(deliver: (item: T) => void): void {
     for (;;) {
       const next = this.#early.get(this.#exp)
       if (next === undefined) break
@@ -91,10 +115,9 @@ export class CmdSnWindow<T> {
       this.#exp = snAdd(this.#exp, 1)
       if (next !== CONSUMED) {
         this.#inFlight++
-        ready.push(next)
+        deliver(next)
       }
     }
-    return ready
   }
 
   /** Drop everything waiting (session teardown). */

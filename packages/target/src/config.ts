@@ -74,6 +74,18 @@ export interface Limits {
   maxPendingWriteBytes?: number
   /** Extension: bytes queued on one socket before the connection stops reading new PDUs. Default 4 MiB. */
   sendHighWaterMark?: number
+  /**
+   * Extension: failed CHAP responses from one source address within `loginFailureWindowMs` after which its logins
+   * that must authenticate are refused with 0x0301 for `loginLockoutMs` (doubled per further lock-out, up to 16
+   * times). Default 5; 0 = off.
+   */
+  loginFailureLimit?: number
+  /** Extension: the window counting authentication failures per address. Default 60000 ms. */
+  loginFailureWindowMs?: number
+  /** Extension: how long an address is refused after too many authentication failures. Default 60000 ms. */
+  loginLockoutMs?: number
+  /** Extension: source addresses the login throttle remembers at most (least recently failing forgotten first). Default 4096. */
+  loginThrottleAddresses?: number
 }
 
 export interface IscsiTargetOptions {
@@ -103,6 +115,10 @@ export interface ResolvedLimits {
   readonly maxDataTransferLength: number
   readonly maxPendingWriteBytes: number
   readonly sendHighWaterMark: number
+  readonly loginFailureLimit: number
+  readonly loginFailureWindowMs: number
+  readonly loginLockoutMs: number
+  readonly loginThrottleAddresses: number
 }
 
 export const DEFAULT_LIMITS: ResolvedLimits = {
@@ -125,6 +141,10 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   maxDataTransferLength: 64 * 1024 * 1024,
   maxPendingWriteBytes: 1024 * 1024 * 1024,
   sendHighWaterMark: 4 * 1024 * 1024,
+  loginFailureLimit: 5,
+  loginFailureWindowMs: 60000,
+  loginLockoutMs: 60000,
+  loginThrottleAddresses: 4096,
 }
 
 function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -174,6 +194,10 @@ export function resolveLimits(limits: Limits = {}): ResolvedLimits {
     maxDataTransferLength: integer('maxDataTransferLength', limits.maxDataTransferLength, d.maxDataTransferLength, 512, 0xffffffff),
     maxPendingWriteBytes: integer('maxPendingWriteBytes', limits.maxPendingWriteBytes, d.maxPendingWriteBytes, 512, Number.MAX_SAFE_INTEGER),
     sendHighWaterMark: integer('sendHighWaterMark', limits.sendHighWaterMark, d.sendHighWaterMark, 65536, Number.MAX_SAFE_INTEGER),
+    loginFailureLimit: integer('loginFailureLimit', limits.loginFailureLimit, d.loginFailureLimit, 0, 1_000_000),
+    loginFailureWindowMs: integer('loginFailureWindowMs', limits.loginFailureWindowMs, d.loginFailureWindowMs, 1, 86_400_000),
+    loginLockoutMs: integer('loginLockoutMs', limits.loginLockoutMs, d.loginLockoutMs, 1, 86_400_000),
+    loginThrottleAddresses: integer('loginThrottleAddresses', limits.loginThrottleAddresses, d.loginThrottleAddresses, 1, 1_000_000),
   }
 }
 

@@ -36,6 +36,7 @@ import { PduWriter } from './pdu-writer.js'
 import { asyncMessagePdu, headerOf, nopInPdu, rejectPdu, tmfResponsePdu } from './responses.js'
 import type { Session, SessionConnection } from './session.js'
 import { TransportAsc } from './sense.js'
+import { TagTable } from './tag-table.js'
 import { performTaskManagement } from './task-management.js'
 import type { TaskManagementHost } from './task-management.js'
 
@@ -80,7 +81,10 @@ export class Connection implements SessionConnection {
   #login: LoginProcess | undefined
   #parameters: ConnectionParameters | undefined
   #text: { itt: number; negotiation: TargetTextNegotiation; guard: DiscoveryTextGuard | undefined } | undefined
-  readonly #ended = new Set<number>()
+  readonly #ended = new TagTable<true>(ENDED_ITTS)
+  /** The same ITTs in the order they ended (a ring): the oldest is forgotten first. */
+  readonly #endedOrder = new Array<number>(ENDED_ITTS).fill(0)
+  #endedNext = 0
   #loginTimer: NodeJS.Timeout | undefined
   #nopTimer: NodeJS.Timeout | undefined
   #pingTimer: NodeJS.Timeout | undefined
@@ -91,7 +95,7 @@ export class Connection implements SessionConnection {
   #paused = false
   /** Data-In bytes of reads executing on this connection (admission control against the send queue). */
   #readLoad = 0
-  readonly #admissions: Array<{ readonly bytes: number; readonly run: () => void }> = []
+  readonly #admissions: Array<{ readonly bytes: number; readonly run: (arg: never) => void; readonly arg: unknown }> = []
   #drainHooked = false
   #closeReason = 'connection closed'
   /** Closing because of a Logout or reinstatement: not a connection failure (no session recovery). */
@@ -190,11 +194,12 @@ export class Connection implements SessionConnection {
   }
 
   rememberEnded(itt: number): void {
-    if (this.#ended.size >= ENDED_ITTS) {
-      const oldest = this.#ended.values().next()
-      if (oldest.done !== true) this.#ended.delete(oldest.value)
-    }
-    this.#ended.add(itt)
+    const ended = this.#ended
+    if (ended.has(itt)) return
+    if (ended.size >= ENDED_ITTS) ended.delete(this.#endedOrder[this.#endedNext]!)
+    ended.set(itt, true)
+    this.#endedOrder[this.#endedNext] = itt
+    this.#endedNext = (this.#endedNext + 1) % ENDED_ITTS
   }
 
   wasEnded(itt: number): boolean {
@@ -229,7 +234,10 @@ export class Connection implements SessionConnection {
     this.#stopTimers()
     if (graceful) {
       this.#phase = 'closing'
-      if (!this.socket.writableEnded) this.socket.end()
+      if (!this.socket.writableEnded) {
+        this.#writer.flush()
+        this.socket.end()
+      }
       if (this.#lingerTimer === undefined) {
         this.#lingerTimer = setTimeout(() => this.socket.destroy(), LINGER_MS)
         this.#lingerTimer.unref()
@@ -253,9 +261,29 @@ export class Connection implements SessionConnection {
     this.send(asyncMessagePdu({ asyncEvent: AsyncEvent.LogoutRequest, parameter3: seconds, seq: session.sequence(this.takeStatSN()) }))
   }
 
-  admit(bytes: number, run: () => void): void {
-    this.#admissions.push({ bytes, run })
+  admit<A>(bytes: number, run: (arg: A) => void, arg: A): void {
+    if (this.#admissions.length === 0 && !this.closed && this.#fits(bytes)) {
+      // Nothing waiting and room in the send queue: run now, without queueing.
+      this.#readLoad += bytes
+      run(arg)
+      return
+    }
+    this.#admissions.push({ bytes, run: run as (arg: never) => void, arg })
     this.#pump()
+  }
+
+  #fits(bytes: number): boolean {
+    const pending = this.#writer.pending
+    return this.#readLoad === 0 ? pending <= this.#writer.highWaterMark : this.#readLoad + pending + bytes <= this.#writer.highWaterMark
+  }
+
+  withdraw(arg: unknown): boolean {
+    const index = this.#admissions.findIndex((entry) => entry.arg === arg)
+    if (index < 0) return false
+    this.#admissions.splice(index, 1)
+    // The head may have changed: the next waiting read may fit now.
+    if (index === 0) this.#pump()
+    return true
   }
 
   released(bytes: number): void {
@@ -269,20 +297,17 @@ export class Connection implements SessionConnection {
    * still completes.
    */
   #pump(): void {
-    const hwm = this.#writer.highWaterMark
     while (this.#admissions.length > 0) {
       if (this.closed) {
         // Run them anyway: each one sees the closed connection and ends without a response.
-        for (const next of this.#admissions.splice(0)) next.run()
+        for (const next of this.#admissions.splice(0)) next.run(next.arg as never)
         return
       }
       const next = this.#admissions[0]!
-      const pending = this.#writer.pending
-      const fits = this.#readLoad === 0 ? pending <= hwm : this.#readLoad + pending + next.bytes <= hwm
-      if (!fits) {
-        if (pending > 0 && !this.#drainHooked) {
+      if (!this.#fits(next.bytes)) {
+        if (this.#writer.pending > 0 && !this.#drainHooked) {
           this.#drainHooked = true
-          this.socket.once('drain', () => {
+          this.#writer.onDrain(() => {
             this.#drainHooked = false
             this.#pump()
           })
@@ -291,7 +316,7 @@ export class Connection implements SessionConnection {
       }
       this.#admissions.shift()
       this.#readLoad += next.bytes
-      next.run()
+      next.run(next.arg as never)
     }
   }
 
@@ -313,7 +338,7 @@ export class Connection implements SessionConnection {
       // Backpressure: stop reading until the peer has taken what is queued.
       this.#paused = true
       this.socket.pause()
-      this.socket.once('drain', () => {
+      this.#writer.onDrain(() => {
         this.#paused = false
         if (!this.closed) this.socket.resume()
       })
@@ -331,7 +356,9 @@ export class Connection implements SessionConnection {
       this.#sendReject(reaction.reason, reaction.header)
       if (!error.fatal) this.#afterRejectedHeader(reaction.reason, reaction.header)
     }
-    if (error.fatal || reaction.kind === 'drop') this.close(`framing error: ${error.message}`)
+    // A Reject still corked in the writer must reach the peer before the connection goes (RFC 7143 13.12): flush it
+    // and half-close; the linger timer still destroys the socket if the peer does not read.
+    if (error.fatal || reaction.kind === 'drop') this.close(`framing error: ${error.message}`, reaction.kind === 'reject')
   }
 
   /**

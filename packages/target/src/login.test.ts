@@ -194,3 +194,31 @@ describe('login (RFC 7143 6.3, 11.12, 11.13)', () => {
     expect(ok.response).toBeDefined()
   })
 })
+
+describe('login failure rate limiting per source address (login-throttle.ts)', () => {
+  const chap = { user: 'alice', secret: 'alice-secret-1' }
+
+  it('refuses logins that must authenticate with 0x0301 after loginFailureLimit failed CHAP responses', async () => {
+    const t = await target({ auth: { chap }, limits: { loginFailureLimit: 3, loginLockoutMs: 60_000 } })
+    for (let i = 0; i < 3; i++) {
+      expect(await refused((await connect(t)).login({ targetName: t.targetName, chap: { user: 'alice', secret: `guess-${i}-0123456` } }))).toEqual([2, 1])
+    }
+    // Locked out: even the right secret is refused, with service unavailable rather than an answer to the guess.
+    expect(await refused((await connect(t)).login({ targetName: t.targetName, chap }))).toEqual([3, 1])
+    // Discovery needs no authentication here: there is no secret to guess, so it goes on.
+    const discovery = await connect(t)
+    await expect(discovery.login({ sessionType: 'Discovery' })).resolves.toBeDefined()
+  })
+
+  it('counts only CHAP responses that fail to verify, and is off with loginFailureLimit 0', async () => {
+    const t = await target({ auth: { chap }, limits: { loginFailureLimit: 2 } })
+    // Logins that offer no CHAP at all fail with 0x0201 but guess nothing.
+    for (let i = 0; i < 5; i++) expect(await refused((await connect(t)).login({ targetName: t.targetName }))).toEqual([2, 1])
+    await expect((await connect(t)).login({ targetName: t.targetName, chap })).resolves.toBeDefined()
+    const off = await target({ auth: { chap }, limits: { loginFailureLimit: 0 } })
+    for (let i = 0; i < 8; i++) {
+      expect(await refused((await connect(off)).login({ targetName: off.targetName, chap: { user: 'alice', secret: `guess-${i}-0123456` } }))).toEqual([2, 1])
+    }
+    await expect((await connect(off)).login({ targetName: off.targetName, chap })).resolves.toBeDefined()
+  })
+})

@@ -5,7 +5,7 @@
 // the connection is closed.
 import { ISCSI_VERSION, LoginStatus } from '@iscsi-ts/pdu'
 import type { LoginRequestPdu, LoginResponsePdu } from '@iscsi-ts/pdu'
-import { NegotiationError, TargetLoginNegotiation } from '@iscsi-ts/negotiation'
+import { NegotiationError, NegotiationErrorCode, TargetLoginNegotiation } from '@iscsi-ts/negotiation'
 import type { LoginContext, NegotiatedParameters, TargetLoginPolicy, TargetLoginStep } from '@iscsi-ts/negotiation'
 import { publishLogin } from './channels.js'
 import type { ResolvedLimits } from './config.js'
@@ -27,6 +27,8 @@ export interface LoginHost {
   findSession(initiatorName: string, isid: string, targetName: string | undefined): Session<Connection> | undefined
   openSession(init: Omit<SessionInit, 'host' | 'tsih'>): Session<Connection> | undefined
   connectionsFrom(address: string): number
+  /** The initiator's CHAP response from the address did not verify (a guess): counts toward its lock-out. */
+  authenticationFailed(address: string): void
   nodeOf(name: string): TargetNode | undefined
 }
 
@@ -288,6 +290,11 @@ export class LoginProcess {
       data: EMPTY,
     }
     this.#connection.send(response)
+    // Only a CHAP response that failed to verify is a guess at a secret (login-throttle.ts); a login without the
+    // method the target requires, or a malformed exchange, reveals nothing.
+    if (error.cause instanceof NegotiationError && error.cause.code === NegotiationErrorCode.ChapResponse) {
+      this.#host.authenticationFailed(this.#connection.remoteAddress)
+    }
     const context = this.context
     publishLogin({
       event: 'failure',

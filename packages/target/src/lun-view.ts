@@ -24,9 +24,20 @@ export type LunRoute =
 export class LunView {
   /** Initiator-visible LUN -> target LUN; undefined = identity. */
   readonly map: ReadonlyMap<number, number> | undefined
+  /** One route object per target LUN, made once: routing a command allocates nothing. */
+  readonly #routes = new Map<number, LunRoute>()
 
   constructor(map: ReadonlyMap<number, number> | undefined) {
     this.map = map
+  }
+
+  #device(lun: number): LunRoute {
+    let route = this.#routes.get(lun)
+    if (route === undefined) {
+      route = { kind: 'device', lun }
+      this.#routes.set(lun, route)
+    }
+    return route
   }
 
   /** The target LUN behind a visible one, or undefined when it is not mapped. */
@@ -46,13 +57,13 @@ export class LunView {
    */
   route(visible: number, cdb: Buffer, allocation: number): LunRoute {
     if (this.map === undefined) {
-      if (visible >= 0) return { kind: 'device', lun: visible }
+      if (visible >= 0) return this.#device(visible)
       return { kind: 'local', result: unsupportedLun(cdb, allocation) }
     }
     const opcode = cdb[0]
     if (opcode === REPORT_LUNS) return { kind: 'local', result: this.#reportLuns(cdb, allocation) }
     const real = visible >= 0 ? this.map.get(visible) : undefined
-    if (real !== undefined) return { kind: 'device', lun: real }
+    if (real !== undefined) return this.#device(real)
     return { kind: 'local', result: unsupportedLun(cdb, allocation) }
   }
 

@@ -1,24 +1,75 @@
-// The connection's write path: each PDU's header (BHS, AHS, header digest) is encoded into a slice of a preallocated
-// slab, the data segment goes out as the caller's Buffer (a view, never copied), padding is a shared zero buffer.
-// Writes made in one tick are corked and leave as one writev on the next (ws `lib/sender.js` does the same).
-// `congested` tells the connection to stop reading while the socket holds more than the high-water mark, so a peer
-// that does not read cannot make the target buffer without bound.
+// The connection's write path. PDUs sent while the event loop handles one batch of I/O (a socket read, the backstore
+// completions of one poll) leave together: they are queued here and flushed from a setImmediate as one cork/uncork,
+// so the kernel sees one writev per batch instead of one per PDU (ws `lib/sender.js` corks the same way).
+//
+// Headers (BHS, AHS, header digest) are encoded with `encodeHeader` straight into a slab, a reused 128 KiB buffer;
+// small data segments are copied in right behind their header, so a batch of 4 KiB Data-In becomes a few contiguous
+// slab regions rather than two iovecs per PDU. Larger data segments go out as the caller's Buffer (a view, never
+// copied) between slab regions. A slab goes back to a small shared pool once the socket has written every region
+// carved from it.
+//
+// `pending` counts queued and socket-buffered bytes; `congested` and `onDrain` let the connection stop reading (and
+// hold reads back) while a peer does not take what we send, so it cannot make the target buffer without bound.
 import type { Socket } from 'node:net'
-import { dataDigestOf, encodeHeader, headerLength, paddingLength, writeDigest } from '@iscsi-ts/pdu'
+import { BHS_LENGTH, MAX_AHS_LENGTH, dataDigestOf, encodeHeader, paddingLength, writeDigest } from '@iscsi-ts/pdu'
 import type { DigestOptions, TargetPdu } from '@iscsi-ts/pdu'
 import { channels } from './channels.js'
 
-const SLAB_SIZE = 64 * 1024
-const ZEROS = Buffer.alloc(4)
+const SLAB_SIZE = 128 * 1024
+/** Data segments up to this size are copied into the slab; larger ones are written by reference. */
+const COPY_LIMIT = 16 * 1024
+/** The most a header can take: BHS, the largest AHS, header digest. */
+const MAX_HEADER = BHS_LENGTH + MAX_AHS_LENGTH + 4
+/** Queued bytes that force a flush without waiting for the end of the batch (bounds what one batch holds). */
+const FLUSH_BYTES = 256 * 1024
+/** Free slabs kept for reuse across connections (the rest are left to the GC). */
+const POOL_SLABS = 16
+
+const slabPool: Buffer[] = []
+
+/** One slab and the regions of it the socket still holds (plus one while it is the writer's current slab). */
+class Slab {
+  readonly buffer: Buffer
+  readonly #written: () => void
+  #refs = 1
+  /** Passed as the write callback of each region (no closure per write); also tells the writer bytes left. */
+  readonly release = (): void => {
+    if (--this.#refs === 0 && slabPool.length < POOL_SLABS) slabPool.push(this.buffer)
+    this.#written()
+  }
+
+  constructor(written: () => void) {
+    this.buffer = slabPool.pop() ?? Buffer.allocUnsafe(SLAB_SIZE)
+    this.#written = written
+  }
+
+  retain(): void {
+    this.#refs++
+  }
+}
 
 export class PduWriter {
   readonly #socket: Socket
   readonly #remote: string
   readonly highWaterMark: number
   #digests: DigestOptions = {}
-  #slab: Buffer = Buffer.allocUnsafe(SLAB_SIZE)
-  #slabOffset = 0
-  #corked = false
+  #headerDigest = false
+  #dataDigest = false
+  #slab: Slab | undefined
+  #offset = 0
+  /** Start of the slab bytes written since the last region was queued. */
+  #regionStart = 0
+  readonly #chunks: Buffer[] = []
+  /** The write callback of each chunk: its slab's release, or the drain check for a caller's data segment. */
+  readonly #callbacks: Array<() => void> = []
+  #queued = 0
+  #scheduled = false
+  readonly #flushNow = (): void => {
+    this.#scheduled = false
+    this.flush()
+  }
+  readonly #written = (): void => this.#checkDrain()
+  readonly #drainWaiters: Array<() => void> = []
   #bytes = 0
   #pdus = 0
 
@@ -30,20 +81,22 @@ export class PduWriter {
 
   /** Digests apply from the first PDU after the login completes (RFC 7143 13.1). */
   setDigests(digests: DigestOptions): void {
-    this.#digests = { headerDigest: digests.headerDigest === true, dataDigest: digests.dataDigest === true }
+    this.#headerDigest = digests.headerDigest === true
+    this.#dataDigest = digests.dataDigest === true
+    this.#digests = { headerDigest: this.#headerDigest, dataDigest: this.#dataDigest }
   }
 
   get digests(): DigestOptions {
     return this.#digests
   }
 
-  /** Bytes handed to the socket and not yet flushed to the kernel. */
+  /** Bytes queued here or held by the socket, not yet handed to the kernel. */
   get pending(): number {
-    return this.#socket.writableLength
+    return this.#socket.writableLength + this.#queued
   }
 
   get congested(): boolean {
-    return this.#socket.writableLength > this.highWaterMark
+    return this.pending > this.highWaterMark
   }
 
   get bytesWritten(): number {
@@ -54,52 +107,111 @@ export class PduWriter {
     return this.#pdus
   }
 
-  /** Queue one PDU; it leaves with the other PDUs written in this tick. */
+  /** Queue one PDU; it leaves with the other PDUs of this batch. */
   send(pdu: TargetPdu): void {
     const socket = this.#socket
     if (socket.destroyed || !socket.writable) return
-    if (!this.#corked) {
-      this.#corked = true
-      socket.cork()
-      process.nextTick(() => {
-        this.#corked = false
-        socket.uncork()
-      })
-    }
-    const digests = this.#digests
-    const header = this.#carve(headerLength(pdu, digests))
-    encodeHeader(pdu, header, 0, digests)
-    socket.write(header)
-    let bytes = header.length
     const data = pdu.data
-    if (data.length > 0) {
-      socket.write(data)
-      const pad = paddingLength(data.length)
-      if (pad > 0) socket.write(ZEROS.subarray(0, pad))
-      bytes += data.length + pad
-      if (digests.dataDigest === true) {
-        const digest = this.#carve(4)
-        writeDigest(dataDigestOf(data), digest, 0)
-        socket.write(digest)
-        bytes += 4
+    const length = data.length
+    const pad = paddingLength(length)
+    const copy = length > 0 && length <= COPY_LIMIT
+    const trailer = length > 0 ? pad + (this.#dataDigest ? 4 : 0) : 0
+    this.#reserve(MAX_HEADER + (copy ? length : 0) + trailer)
+    const slab = this.#slab!.buffer
+    let offset = this.#offset
+    const headerBytes = encodeHeader(pdu, slab, offset, this.#digests)
+    offset += headerBytes
+    if (length > 0) {
+      if (copy) {
+        slab.set(data, offset)
+        offset += length
+      } else {
+        this.#offset = offset
+        this.#cutRegion()
+        this.#chunks.push(data)
+        this.#callbacks.push(this.#written)
+      }
+      for (let i = 0; i < pad; i++) slab[offset + i] = 0
+      offset += pad
+      if (this.#dataDigest) {
+        writeDigest(dataDigestOf(data), slab, offset)
+        offset += 4
       }
     }
+    this.#offset = offset
+    const bytes = headerBytes + length + trailer
+    this.#queued += bytes
     this.#bytes += bytes
     this.#pdus++
     if (channels.pduSend.hasSubscribers) {
       channels.pduSend.publish({ opcode: pdu.opcode, itt: 'itt' in pdu ? pdu.itt : 0xffffffff, remote: this.#remote })
     }
+    if (this.#queued >= FLUSH_BYTES) {
+      this.flush()
+    } else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.#flushNow)
+    }
   }
 
-  #carve(length: number): Buffer {
-    if (this.#slabOffset + length > this.#slab.length) {
-      // Slices of the old slab stay referenced by the socket until written; a new slab takes over.
-      this.#slab = Buffer.allocUnsafe(SLAB_SIZE)
-      this.#slabOffset = 0
+  /** Hand everything queued to the socket now (before `end()`, or when a batch grows large). */
+  flush(): void {
+    this.#cutRegion()
+    const chunks = this.#chunks
+    const count = chunks.length
+    if (count === 0) return
+    const callbacks = this.#callbacks
+    const socket = this.#socket
+    this.#queued = 0
+    if (socket.destroyed || !socket.writable) {
+      for (const release of callbacks) release()
+    } else {
+      if (count > 1) socket.cork()
+      for (let i = 0; i < count; i++) socket.write(chunks[i]!, callbacks[i])
+      if (count > 1) socket.uncork()
     }
-    const slice = this.#slab.subarray(this.#slabOffset, this.#slabOffset + length)
-    // Keep slices 8-byte aligned.
-    this.#slabOffset += (length + 7) & ~7
-    return slice
+    chunks.length = 0
+    callbacks.length = 0
+  }
+
+  /**
+   * Run `callback` after the socket next hands bytes to the kernel with `pending` at or below the high-water mark
+   * (on the next tick when nothing is pending). Unlike the socket's 'drain', this also covers bytes still queued
+   * here and fires whatever the socket's own high-water mark.
+   */
+  onDrain(callback: () => void): void {
+    if (this.pending === 0) {
+      process.nextTick(callback)
+      return
+    }
+    this.#drainWaiters.push(callback)
+  }
+
+  #checkDrain(): void {
+    if (this.#drainWaiters.length === 0 || this.congested) return
+    for (const waiter of this.#drainWaiters.splice(0)) waiter()
+  }
+
+  /** Queue the slab bytes written since the last region as one chunk. */
+  #cutRegion(): void {
+    const slab = this.#slab
+    if (slab === undefined || this.#offset === this.#regionStart) return
+    slab.retain()
+    this.#chunks.push(slab.buffer.subarray(this.#regionStart, this.#offset))
+    this.#callbacks.push(slab.release)
+    this.#regionStart = this.#offset
+  }
+
+  /** Make room for `bytes` in the current slab, moving to a fresh one when needed. */
+  #reserve(bytes: number): void {
+    const slab = this.#slab
+    if (slab !== undefined && this.#offset + bytes <= SLAB_SIZE) return
+    if (slab !== undefined) {
+      this.#cutRegion()
+      slab.release()
+    }
+    this.#slab = new Slab(this.#written)
+    this.#offset = 0
+    this.#regionStart = 0
   }
 }

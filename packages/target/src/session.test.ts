@@ -37,8 +37,11 @@ class RecordingConnection implements SessionConnection {
   close(): void {
     this.closed = true
   }
-  admit(_bytes: number, run: () => void): void {
-    run()
+  admit<A>(_bytes: number, run: (arg: A) => void, arg: A): void {
+    run(arg)
+  }
+  withdraw(): boolean {
+    return false
   }
   released(): void {}
 }

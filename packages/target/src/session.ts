@@ -18,6 +18,7 @@ import { commandResiduals } from './residual.js'
 import { dataInPdu, r2tPdu, scsiResponsePdu } from './responses.js'
 import type { Sequence } from './responses.js'
 import { SenseKeyCode, TransportAsc, fixedSense } from './sense.js'
+import { TagTable } from './tag-table.js'
 import { Task } from './task.js'
 import type { TargetNode } from './target-node.js'
 
@@ -46,10 +47,12 @@ export interface SessionConnection {
   /** Close: `graceful` flushes and half-closes (after a Logout Response), otherwise the socket is destroyed. */
   close(reason: string, graceful?: boolean): void
   /**
-   * Run `run` once this connection can take `bytes` more of Data-In without its send queue growing past its
-   * high-water mark (a peer that does not read holds its reads back, not the target's memory).
+   * Run `run(arg)` once this connection can take `bytes` more of Data-In without its send queue growing past its
+   * high-water mark (a peer that does not read holds its reads back, not the target's memory). At once when it can.
    */
-  admit(bytes: number, run: () => void): void
+  admit<A>(bytes: number, run: (arg: A) => void, arg: A): void
+  /** Take back a read still waiting in `admit` (it never runs); false when it is not waiting there. */
+  withdraw(arg: unknown): boolean
   /** Data-In admitted with `admit` has been queued (or will never be): let the next read in. */
   released(bytes: number): void
 }
@@ -77,6 +80,8 @@ export interface SessionInit {
 }
 
 type Run = (slot: boolean) => void
+/** What waits in the CmdSN window: a SCSI command's task, or the handler of another PDU that carries CmdSN. */
+type Ordered<C extends SessionConnection> = Run | Task<C>
 
 export class Session<C extends SessionConnection = SessionConnection> {
   readonly tsih: number
@@ -89,14 +94,25 @@ export class Session<C extends SessionConnection = SessionConnection> {
   readonly portalGroupTag: number
   readonly parameters: SessionParameters
   readonly connections = new Map<number, C>()
-  readonly tasks = new Map<number, Task<C>>()
+  /** Live tasks by ITT. */
+  readonly tasks: TagTable<Task<C>>
   readonly nexus: Nexus | undefined
-  readonly window: CmdSnWindow<Run>
+  readonly window: CmdSnWindow<Ordered<C>>
   view: LunView
   readonly #host: SessionHost
   #ttt = 0
   #immediateTasks = 0
   #closed = false
+  /** The last LUN field decoded (initiators send the same one over and over): no BigInt work per command. */
+  #lunField: bigint | undefined
+  #lunNumber = -1
+  /** Bound once: what the CmdSN window delivers in order holds a slot. */
+  readonly #deliverInSlot = (next: Ordered<SessionConnection>): void => this.#deliver(next as Ordered<C>, true)
+  /** Bound once: the read admitted on its connection starts executing. */
+  readonly #startAdmitted = (task: Task<SessionConnection>): void => {
+    task.admitted = task.expectedReadLength
+    void this.#execute(task as Task<C>)
+  }
 
   constructor(init: SessionInit) {
     this.tsih = init.tsih
@@ -109,7 +125,8 @@ export class Session<C extends SessionConnection = SessionConnection> {
     this.portalGroupTag = init.portalGroupTag
     this.parameters = init.parameters
     this.#host = init.host
-    this.window = new CmdSnWindow<Run>(init.initialCmdSN, init.host.limits.queueDepth)
+    this.window = new CmdSnWindow<Ordered<C>>(init.initialCmdSN, init.host.limits.queueDepth)
+    this.tasks = new TagTable<Task<C>>(init.host.limits.queueDepth)
     this.view = new LunView(init.lunMap)
     this.nexus =
       init.type === 'Normal' && init.targetName !== undefined
@@ -141,16 +158,29 @@ export class Session<C extends SessionConnection = SessionConnection> {
    * hold a slot until `releaseSlot`. Returns false when the PDU is outside the window or a duplicate: it must be
    * ignored silently.
    */
-  order(immediate: boolean, cmdSN: number, run: Run): boolean {
+  order(immediate: boolean, cmdSN: number, run: Ordered<C>): boolean {
     if (this.#closed) return false
     if (immediate) {
-      run(false)
+      this.#deliver(run, false)
       return true
     }
-    const ready = this.window.submit(cmdSN, run)
-    if (ready === undefined) return false
-    for (const next of ready) next(true)
-    return true
+    return this.window.offer(cmdSN, run, this.#deliverInSlot)
+  }
+
+  #deliver(next: Ordered<C>, slot: boolean): void {
+    if (typeof next === 'function') {
+      next(slot)
+      return
+    }
+    // A SCSI command reached its turn in CmdSN order.
+    next.holdsSlot = slot
+    next.delivered = true
+    if (next.terminated) {
+      if (slot) this.releaseSlot()
+      next.holdsSlot = false
+      return
+    }
+    this.#advance(next)
   }
 
   releaseSlot(): void {
@@ -159,10 +189,7 @@ export class Session<C extends SessionConnection = SessionConnection> {
 
   /** RFC 7143 11.5.1 b): a CmdSN named by ABORT TASK that has not arrived is considered received. */
   consumeCmdSN(cmdSN: number): boolean {
-    const ready = this.window.consume(cmdSN)
-    if (ready === undefined) return false
-    for (const next of ready) next(true)
-    return true
+    return this.window.consumeInto(cmdSN, this.#deliverInSlot)
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -193,27 +220,26 @@ export class Session<C extends SessionConnection = SessionConnection> {
       this.#rejectCommand(connection, RejectReason.ProtocolError, pdu)
       return
     }
-    let lun = -1
-    try {
-      lun = decodeLun(pdu.lun)
-    } catch {
-      lun = -1
-    }
-    const task = new Task<C>(pdu, lun, connection)
+    const task = new Task<C>(pdu, this.#decodeLun(pdu.lun), connection)
+    if (channels.command.hasSubscribers) task.startedAt = performance.now()
     this.tasks.set(task.itt, task)
     if (task.immediate) this.#immediateTasks++
     if (task.write) this.#prepareWrite(task, pdu)
-    const accepted = this.order(pdu.immediate, pdu.cmdSN, (slot) => {
-      task.holdsSlot = slot
-      task.delivered = true
-      if (task.terminated) {
-        if (slot) this.releaseSlot()
-        task.holdsSlot = false
-        return
-      }
-      this.#advance(task)
-    })
-    if (!accepted) this.#finish(task)
+    if (!this.order(pdu.immediate, pdu.cmdSN, task)) this.#finish(task)
+  }
+
+  /** The LUN number of a LUN field, -1 when its address method is not supported. */
+  #decodeLun(field: bigint): number {
+    if (field === this.#lunField) return this.#lunNumber
+    let lun: number
+    try {
+      lun = decodeLun(field)
+    } catch {
+      lun = -1
+    }
+    this.#lunField = field
+    this.#lunNumber = lun
+    return lun
   }
 
   /**
@@ -364,24 +390,10 @@ export class Session<C extends SessionConnection = SessionConnection> {
     task.state = 'executing'
     const bytes = task.expectedReadLength
     if (bytes === 0) {
-      this.#run(task)
+      void this.#execute(task)
       return
     }
-    task.connection.admit(bytes, () => {
-      task.admitted = bytes
-      this.#run(task)
-    })
-  }
-
-  /** Execute; a failure of the transport itself (never expected) ends the connection instead of the process. */
-  #run(task: Task<C>): void {
-    this.#execute(task).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error)
-      publishError({ kind: 'internal', message, remote: task.connection.remote, code: TargetErrorCode.Connection })
-      this.#finish(task)
-      this.#releaseAdmission(task)
-      task.connection.close(`internal error: ${message}`)
-    })
+    task.connection.admit(bytes, this.#startAdmitted, task)
   }
 
   /** Give back the Data-In budget a read held on its connection. */
@@ -392,39 +404,57 @@ export class Session<C extends SessionConnection = SessionConnection> {
     task.connection.released(bytes)
   }
 
+  /**
+   * Execute, then answer. Never rejects: a failure of the transport itself (never expected) ends the connection
+   * instead of the process.
+   */
   async #execute(task: Task<C>): Promise<void> {
-    if (task.terminated || task.connection.closed) {
-      this.#finish(task)
-      this.#releaseAdmission(task)
-      return
-    }
-    const route = this.view.route(task.lun, task.cdb, task.expectedReadLength)
-    let result: ScsiResult
-    if (route.kind === 'local' || this.node === undefined || this.nexus === undefined) {
-      result = route.kind === 'local' ? route.result : { status: STATUS_CHECK_CONDITION, sense: lunNotSupported() }
-    } else {
-      try {
-        result = await this.node.device.execute({
-          nexus: this.nexus,
-          lun: route.lun,
-          cdb: task.cdb,
-          tag: task.itt,
-          attribute: task.attribute,
-          dataOut: task.write ? (task.transfer?.data ?? EMPTY) : undefined,
-          expectedDataInLength: task.expectedReadLength,
-          signal: task.abort.signal,
-        })
-      } catch {
-        result = { status: STATUS_CHECK_CONDITION, sense: fixedSense(SenseKeyCode.HARDWARE_ERROR, ...TransportAsc.INTERNAL_TARGET_FAILURE) }
+    try {
+      if (task.terminated || task.connection.closed) {
+        this.#finish(task)
+        this.#releaseAdmission(task)
+        return
       }
-    }
-    if (task.terminated || task.connection.closed) {
+      const route = this.view.route(task.lun, task.cdb, task.expectedReadLength)
+      let result: ScsiResult
+      if (route.kind === 'local' || this.node === undefined || this.nexus === undefined) {
+        result = route.kind === 'local' ? route.result : { status: STATUS_CHECK_CONDITION, sense: lunNotSupported() }
+      } else {
+        // The device admits the task before its first await, so from here terminateTask can abort it by tag.
+        task.deviceLun = route.lun
+        try {
+          result = await this.node.device.execute({
+            nexus: this.nexus,
+            lun: route.lun,
+            cdb: task.cdb,
+            tag: task.itt,
+            attribute: task.attribute,
+            dataOut: task.write ? (task.transfer?.data ?? EMPTY) : undefined,
+            // What the initiator announced (RFC 7143 11.4.6), which the device checks against the CDB for commands
+            // whose data-out must match it exactly (COMPARE AND WRITE, WRITE SAME; SBC-3 5.2, 5.42).
+            ...(task.write ? { expectedDataOutLength: task.expectedDataTransferLength } : {}),
+            expectedDataInLength: task.expectedReadLength,
+          })
+        } catch {
+          result = { status: STATUS_CHECK_CONDITION, sense: fixedSense(SenseKeyCode.HARDWARE_ERROR, ...TransportAsc.INTERNAL_TARGET_FAILURE) }
+        } finally {
+          task.deviceLun = -1
+        }
+      }
+      if (task.terminated || task.connection.closed) {
+        this.#finish(task)
+        this.#releaseAdmission(task)
+        return
+      }
+      this.#respond(task, result)
+      this.#releaseAdmission(task)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      publishError({ kind: 'internal', message, remote: task.connection.remote, code: TargetErrorCode.Connection })
       this.#finish(task)
       this.#releaseAdmission(task)
-      return
+      task.connection.close(`internal error: ${message}`)
     }
-    this.#respond(task, result)
-    this.#releaseAdmission(task)
   }
 
   /** Send Data-In and status for a task, then forget it (RFC 7143 11.4, 11.7). */
@@ -452,8 +482,24 @@ export class Session<C extends SessionConnection = SessionConnection> {
     // the SCSI Response carries sense and the bidirectional read residual (RFC 7143 11.7.3, 11.4.5.2).
     const collapse = dataIn.length > 0 && result.sense === undefined && !(task.read && task.write)
     let sent = 0
-    if (dataIn.length > 0) {
-      const maxBurst = this.parameters.maxBurstLength
+    const maxBurst = this.parameters.maxBurstLength
+    if (dataIn.length > 0 && dataIn.length <= connection.maxSendDataSegmentLength && dataIn.length <= maxBurst) {
+      // One Data-In carries it all (the common case): no segment walk.
+      const status = collapse ? { status: result.status, residual: residuals.main, statSN: connection.takeStatSN() } : undefined
+      connection.send(
+        dataInPdu({
+          itt: task.itt,
+          data: dataIn,
+          offset: 0,
+          dataSN: firstDataSN >>> 0,
+          final: true,
+          status,
+          expCmdSN: this.window.expCmdSN,
+          maxCmdSN: this.window.maxCmdSN,
+        }),
+      )
+      sent = 1
+    } else if (dataIn.length > 0) {
       for (const segment of dataInSegments(dataIn.length, connection.maxSendDataSegmentLength, maxBurst, firstDataSN)) {
         const status =
           collapse && segment.last ? { status: result.status, residual: residuals.main, statSN: connection.takeStatSN() } : undefined
@@ -492,7 +538,8 @@ export class Session<C extends SessionConnection = SessionConnection> {
         opcode: task.cdb[0] ?? 0,
         bytesIn: dataIn.length,
         bytesOut: task.transfer?.data.length ?? 0,
-        durationNs: Number(process.hrtime.bigint() - task.startedAt),
+        // 0 for a command that arrived before anyone subscribed.
+        durationNs: task.startedAt > 0 ? Math.round((performance.now() - task.startedAt) * 1e6) : 0,
         status: result.status,
       })
     }
@@ -522,10 +569,16 @@ export class Session<C extends SessionConnection = SessionConnection> {
   terminateTask(task: Task<C>): void {
     if (task.state === 'done' || task.terminated) return
     task.terminated = true
-    task.abort.abort()
+    if (task.deviceLun >= 0 && this.node !== undefined && this.nexus !== undefined) {
+      // In the device: abort it there (SAM-5 7.2); it is forgotten when the device returns.
+      this.node.device.abortTask(this.nexus, task.deviceLun, task.itt)
+    }
     task.connection.rememberEnded(task.itt)
     if (this.tasks.get(task.itt) === task) this.tasks.delete(task.itt)
     if (task.state === 'receiving') this.#finish(task)
+    // A read still waiting for its connection's send queue to drain has not reached the device: nothing to wait
+    // for (SAM-5 7.6 only asks that it be terminated), so it leaves the queue and ends now.
+    else if (task.state === 'executing' && task.admitted === 0 && task.connection.withdraw(task)) this.#finish(task)
   }
 
   /** Tasks of this session, optionally only those of one initiator-visible LUN or one connection. */

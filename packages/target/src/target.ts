@@ -3,16 +3,18 @@
 // shutdown sequence (Async Message "logout requested", drain, close; RFC 7143 11.9.1).
 import { isIPv4, isIPv6 } from 'node:net'
 import type { Socket } from 'node:net'
-import { ChapChallengeCache } from '@iscsi-ts/negotiation'
-import type { LoginContext, TargetListing, TargetLoginPolicy, TargetPortalAddress } from '@iscsi-ts/negotiation'
+import { ChapChallengeCache, LoginStatus, NegotiationError, NegotiationErrorCode } from '@iscsi-ts/negotiation'
+import type { AuthPolicy, LoginContext, TargetListing, TargetLoginPolicy, TargetPortalAddress } from '@iscsi-ts/negotiation'
 import type { LogicalUnit } from '@iscsi-ts/scsi'
 import { publishError } from './channels.js'
-import type { IscsiTargetOptions, PortalConfig, ResolvedLimits } from './config.js'
+import type { AuthConfig, IscsiTargetOptions, PortalConfig, ResolvedLimits } from './config.js'
 import { normalizeName, resolveLimits, validateOptions } from './config.js'
 import { Connection } from './connection.js'
 import type { ConnectionHost } from './connection.js'
 import { TargetError, TargetErrorCode } from './errors.js'
 import { authPolicy, operationalPreferences } from './login-policy.js'
+import { LoginThrottle } from './login-throttle.js'
+import type { LoginThrottleOptions } from './login-throttle.js'
 import { LunView } from './lun-view.js'
 import { Portal } from './portal.js'
 import type { BoundPortal } from './portal.js'
@@ -38,8 +40,23 @@ export interface CloseOptions {
 
 type State = 'idle' | 'listening' | 'closing' | 'closed'
 
+/**
+ * How long the one connection let in beyond maxConnectionsPerInitiatorAddress has to send its Login Request (which
+ * is answered with 0x0302, RFC 7143 11.13.5) before it is dropped; every further one is dropped at accept.
+ */
+const OVER_LIMIT_GRACE_MS = 250
+
 function portalKey(tag: number, portal: PortalConfig): string {
   return `${tag}|${portal.host}|${portal.port}`
+}
+
+function throttleOptions(limits: ResolvedLimits): LoginThrottleOptions {
+  return {
+    maxFailures: limits.loginFailureLimit,
+    windowMs: limits.loginFailureWindowMs,
+    lockoutMs: limits.loginLockoutMs,
+    maxAddresses: limits.loginThrottleAddresses,
+  }
 }
 
 /** An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as its IPv4 form. */
@@ -58,6 +75,7 @@ export class IscsiTarget {
   readonly #connections = new Set<Connection>()
   readonly #perAddress = new Map<string, number>()
   readonly #replayCache = new ChapChallengeCache()
+  readonly #loginThrottle: LoginThrottle
   #pendingWriteBytes = 0
   #nextTsih = 0
   #sessionsEmptied: (() => void) | undefined
@@ -67,6 +85,7 @@ export class IscsiTarget {
     validateOptions(options)
     this.#options = options
     this.#limits = resolveLimits(options.limits)
+    this.#loginThrottle = new LoginThrottle(throttleOptions(this.#limits))
     for (const config of options.targets) {
       const node = new TargetNode(config)
       this.#nodes.set(node.key, node)
@@ -135,6 +154,7 @@ export class IscsiTarget {
     }
     this.#options = options
     this.#limits = limits
+    this.#loginThrottle.configure(throttleOptions(limits))
     if (this.#state === 'listening') {
       for (const [key, { tag, config }] of wanted) {
         if (!this.#portals.has(key)) await this.#openPortal(tag, config)
@@ -250,9 +270,43 @@ export class IscsiTarget {
     }
     socket.on('error', () => undefined)
     const address = plainAddress(socket.remoteAddress ?? '')
-    this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1)
+    const count = this.#perAddress.get(address) ?? 0
+    const limit = this.#limits.maxConnectionsPerInitiatorAddress
+    if (count > limit) {
+      // A connection flood from one address: hold nothing for it, not even until the login timeout.
+      socket.destroy()
+      return
+    }
+    this.#perAddress.set(address, count + 1)
     const connection = new Connection(socket, portal.tag, this.#host)
     this.#connections.add(connection)
+    if (count === limit) {
+      // One beyond the limit is let in to be told 0x0302 at login; one that stays silent (or still finds the address
+      // over the limit) is dropped soon.
+      const grace = setTimeout(() => {
+        if (connection.phase === 'login' && (this.#perAddress.get(address) ?? 0) > limit) connection.close('too many connections from one address')
+      }, OVER_LIMIT_GRACE_MS)
+      grace.unref()
+    }
+  }
+
+  /**
+   * The authentication policy of a login. One that must authenticate, from an address locked out after failed CHAP
+   * responses, is refused with 0x0301 (login-throttle.ts); logins that need no authentication go on (there is no
+   * secret to guess).
+   */
+  #authPolicyFor(connection: Connection, auth: AuthConfig | undefined): AuthPolicy {
+    const policy = authPolicy(auth)
+    if (!policy.methods.includes('CHAP')) return policy
+    const lockedFor = this.#loginThrottle.lockedFor(plainAddress(connection.remoteAddress))
+    if (lockedFor > 0) {
+      throw new NegotiationError(
+        NegotiationErrorCode.AuthenticationFailed,
+        `too many failed CHAP responses from ${connection.remoteAddress}; refused for ${Math.ceil(lockedFor / 1000)} s`,
+        { kind: 'login', ...LoginStatus.SERVICE_UNAVAILABLE },
+      )
+    }
+    return policy
   }
 
   #sessionsOf(node: TargetNode): Session<Connection>[] {
@@ -307,7 +361,7 @@ export class IscsiTarget {
             return {
               exists: true,
               allowed: access.allowed,
-              auth: authPolicy(access.auth),
+              auth: target.#authPolicyFor(connection, access.auth),
               portalGroupTag: tag,
               ...(node.config.alias !== undefined ? { alias: node.config.alias } : {}),
             }
@@ -316,6 +370,7 @@ export class IscsiTarget {
             auth: authPolicy(target.#options.discoveryAuth),
             allowed: (initiatorName: string) => {
               observe({ targetName: '', initiatorName, initiatorAlias: undefined, isid: undefined })
+              target.#authPolicyFor(connection, target.#options.discoveryAuth)
               return true
             },
             portalGroupTag: tag,
@@ -351,6 +406,9 @@ export class IscsiTarget {
       },
       connectionsFrom(address: string): number {
         return target.#perAddress.get(plainAddress(address)) ?? 0
+      },
+      authenticationFailed(address: string): void {
+        target.#loginThrottle.failed(plainAddress(address))
       },
       nodeOf(name: string) {
         return target.#nodes.get(normalizeName(name))

@@ -45,8 +45,13 @@ export class Task<C extends TaskOwner = TaskOwner> {
   readonly expectedDataTransferLength: number
   readonly expectedBidirectionalReadLength: number
   readonly connection: C
-  readonly startedAt: bigint
-  readonly abort = new AbortController()
+  /** performance.now() at arrival when someone listens to the command channel, else 0. */
+  startedAt = 0
+  /**
+   * The target LUN while the device executes the task, else -1: terminating it then aborts it in the device
+   * (SAM-5 7.2), which is what an AbortSignal per task would do, without one per command.
+   */
+  deviceLun = -1
   state: TaskState = 'receiving'
   /** Reached in CmdSN order (immediate commands are delivered on arrival). */
   delivered = false
@@ -66,8 +71,8 @@ export class Task<C extends TaskOwner = TaskOwner> {
   reservedBytes = 0
   /** Data-In PDUs plus R2Ts sent (ExpDataSN of the SCSI Response, RFC 7143 11.4.8). */
   dataPdus = 0
-  readonly #settled: Promise<void>
-  #resolve: () => void = () => undefined
+  #settled: Promise<void> | undefined
+  #resolve: (() => void) | undefined
 
   constructor(pdu: ScsiCommandPdu, lun: number, connection: C) {
     this.itt = pdu.itt
@@ -82,14 +87,19 @@ export class Task<C extends TaskOwner = TaskOwner> {
     this.expectedDataTransferLength = pdu.expectedDataTransferLength
     this.expectedBidirectionalReadLength = pdu.expectedBidirectionalReadLength ?? 0
     this.connection = connection
-    this.startedAt = process.hrtime.bigint()
-    this.#settled = new Promise((resolve) => {
-      this.#resolve = resolve
-    })
   }
 
   /** Resolves when the task has ended (responded or terminated) and the device is done with it. */
   get settled(): Promise<void> {
+    // Made only when task management waits for the task, not for every command.
+    if (this.#settled === undefined) {
+      this.#settled =
+        this.state === 'done'
+          ? Promise.resolve()
+          : new Promise((resolve) => {
+              this.#resolve = resolve
+            })
+    }
     return this.#settled
   }
 
@@ -102,6 +112,6 @@ export class Task<C extends TaskOwner = TaskOwner> {
   markDone(): void {
     if (this.state === 'done') return
     this.state = 'done'
-    this.#resolve()
+    this.#resolve?.()
   }
 }

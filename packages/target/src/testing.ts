@@ -25,6 +25,9 @@ import type { Backstore } from '@iscsi-ts/scsi'
 import type { AclConfig, AuthConfig, IscsiTargetOptions, Limits } from './config.js'
 import { IscsiTarget } from './target.js'
 
+/** PDUs `waitClosed` keeps of those received while it waits (a flood before the close stays bounded). */
+const KEPT_BEFORE_CLOSE = 64
+
 // ---------------------------------------------------------------------------------------------------------------
 // startTestTarget
 
@@ -312,14 +315,17 @@ export class RawConnection {
     if (this.#queue.length > 0) throw new Error(`unexpected PDU opcode 0x${this.#queue[0]!.opcode.toString(16)}`)
   }
 
-  /** Resolves when the target closes the connection, rejects on timeout. */
+  /**
+   * Resolves when the target closes the connection, rejects on timeout. The last PDUs received before the close
+   * stay in `queued` (what the target said before it went, a Reject say); older ones are dropped as they come.
+   */
   async waitClosed(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (!this.#closed) {
       const left = deadline - Date.now()
       if (left <= 0) throw new TimeoutError(`connection still open after ${timeoutMs} ms`)
       await this.#wait(left)
-      this.#queue.length = 0
+      if (this.#queue.length > KEPT_BEFORE_CLOSE) this.#queue.splice(0, this.#queue.length - KEPT_BEFORE_CLOSE)
     }
   }
 

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel'
 import { Opcode, TaskManagementFunction as F, TaskManagementResponseCode as R, encodeLun } from '@iscsi-ts/pdu'
 import { MemoryBackstore } from '@iscsi-ts/scsi'
 import { describe, expect, it } from 'vitest'
@@ -61,6 +62,30 @@ describe('task management (RFC 7143 11.5, 11.6)', () => {
     await c.expectSilence(200)
     // The session goes on.
     expect((await c.command({ cdb: Buffer.alloc(6) })).status).toBe(0)
+  })
+
+  it('ABORT TASK reaches the device: the task it was running ends there with TASK ABORTED (SAM-5 7.2)', async () => {
+    const { t, gates } = await gatedTarget()
+    const c = await session(t)
+    const statuses = new Map<number, number>()
+    const listener = (message: unknown): void => {
+      const event = message as { tag: number; status: number }
+      statuses.set(event.tag, event.status)
+    }
+    diagnostics.subscribe('iscsi:scsi:command', listener)
+    try {
+      gates[0]!.hold()
+      const read = c.sendCommand({ cdb: read10(0, 1), read: true, expectedDataTransferLength: 512 })
+      await until(() => gates[0]!.waiting === 1)
+      const { itt } = sendTmf(c, { fn: F.AbortTask, referencedTaskTag: read.itt, refCmdSN: read.cmdSN })
+      await c.expectSilence(100)
+      gates[0]!.release()
+      expect((await c.receiveOf(Opcode.TaskManagementResponse, 5000, (p) => p.itt === itt)).response).toBe(R.FunctionComplete)
+      await until(() => statuses.has(read.itt))
+      expect(statuses.get(read.itt)).toBe(0x40)
+    } finally {
+      diagnostics.unsubscribe('iscsi:scsi:command', listener)
+    }
   })
 
   it('ABORT TASK of a task that is done, or never came with RefCmdSN outside the window: task does not exist', async () => {

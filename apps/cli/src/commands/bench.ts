@@ -1,12 +1,14 @@
 // `iscsi bench URL`: IOPS, bandwidth and latency percentiles at a queue depth, comparable to libiscsi's iscsi-perf
 // and fio. `qd` workers each keep one command in flight for the whole run; latencies go into a log-bucket
-// histogram. Writes destroy data, so they need --force.
+// histogram. Writes destroy data, so they need --force. The loop itself must cost next to nothing per I/O (it is
+// measured along with the initiator): buffers and options are made once per worker, and the only promise per I/O
+// is the session's.
 import { randomFillSync } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { type Register, examples } from '../action.js'
-import { UsageError, step } from '../errors.js'
+import { CliError, StepError, UsageError, step } from '../errors.js'
 import { Histogram } from '../histogram.js'
 import { pairs } from '../output.js'
-import { workers } from '../pipeline.js'
 import { createProgress } from '../progress.js'
 import { formatBytes, formatMicros, formatRate, parseCount, parseDuration, parseSize } from '../sizes.js'
 
@@ -56,6 +58,56 @@ function xorshift(seed: number): () => number {
     x >>>= 0
     return x / 0x1_0000_0000
   }
+}
+
+interface WorkerHooks {
+  /** An I/O of the worker started at `startedAt` finished at `now` (performance.now()); true: yield before the next. */
+  done: (startedAt: number, now: number) => boolean
+  /** An I/O failed: the error that ends the run, or undefined to just stop this worker. */
+  failed: (error: unknown) => Error | undefined
+}
+
+/**
+ * `depth` workers, each issuing the I/Os its `issue(now)` starts one after another until it returns undefined
+ * (time is up) or one fails. Plain callbacks rather than an async loop per worker: the only promise per I/O is the
+ * session's own. Rejects with the first error `failed` returns, once every worker has stopped.
+ */
+function runWorkers(depth: number, makeWorker: (worker: number) => (now: number) => Promise<unknown> | undefined, hooks: WorkerHooks): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let running = depth
+    let failure: { error: Error } | undefined
+    const stop = (): void => {
+      if (--running > 0) return
+      if (failure === undefined) resolve()
+      else reject(failure.error)
+    }
+    for (let worker = 0; worker < depth; worker++) {
+      const issue = makeWorker(worker)
+      let startedAt = 0
+      // `now`: when the previous I/O ended, which is when this one starts (one clock read per I/O, not two).
+      const start = (now: number): void => {
+        if (failure !== undefined) {
+          stop()
+          return
+        }
+        startedAt = now
+        const io = issue(now)
+        if (io === undefined) stop()
+        else io.then(onDone, onFailed)
+      }
+      const onDone = (): void => {
+        const now = performance.now()
+        if (hooks.done(startedAt, now)) setImmediate(() => start(performance.now()))
+        else start(now)
+      }
+      const onFailed = (error: unknown): void => {
+        const fatal = hooks.failed(error)
+        if (fatal !== undefined) failure ??= { error: fatal }
+        stop()
+      }
+      start(performance.now())
+    }
+  })
 }
 
 export function formatBench(result: BenchResult): string {
@@ -123,40 +175,38 @@ export const registerBench: Register = (program, run) => {
           if (slots < 1) throw new UsageError(`the region (${regionBytes} bytes) is smaller than one I/O (${ioSize} bytes)`)
 
           const histogram = new Histogram()
-          // One buffer per worker: random data to write, or the place reads land (no allocation per I/O).
-          const buffers = Array.from({ length: queueDepth }, () => (writing ? randomFillSync(Buffer.alloc(ioSize)) : Buffer.allocUnsafe(ioSize)))
-          const randoms = Array.from({ length: queueDepth }, (_, worker) => xorshift(0x2545f491 * (worker + 1)))
           const random = rw === 'randread' || rw === 'randwrite'
-          const ioOptions = signal ? { signal } : {}
           let cursor = 0
           let ios = 0
           const progress = createProgress(context, { label: rw, total: durationMs, unit: 'time' })
-          const started = process.hrtime.bigint()
-          const deadline = started + BigInt(durationMs) * 1_000_000n
-          const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6
+          const started = performance.now()
+          const deadline = started + durationMs
+          const elapsedMs = (): number => performance.now() - started
           const ticker = setInterval(() => {
             const seconds = Math.max(elapsedMs() / 1000, 0.001)
             progress.update(elapsedMs(), `${Math.round(ios / seconds)} IOPS ${formatRate((ios * ioSize) / seconds)}`)
           }, 250)
           try {
-            await workers(queueDepth, async (worker) => {
-              if (process.hrtime.bigint() >= deadline || aborted()) return false
-              const slot = random ? Math.floor(randoms[worker]!() * slots) : cursor++ % slots
-              const lba = BigInt(slot * ioBlocks)
-              const t0 = process.hrtime.bigint()
-              try {
-                if (writing) await step('write', () => session.write(lun, lba, buffers[worker]!, ioOptions))
-                else await step('read', () => session.read(lun, lba, ioBlocks, { ...ioOptions, into: buffers[worker]! }))
-              } catch (error) {
-                // Ctrl-C aborts the commands in flight; the run ends with what was measured so far.
-                if (aborted()) return false
-                throw error
+            await runWorkers(queueDepth, (worker) => {
+              // One buffer and one options object per worker: random data to write, or the place reads land.
+              const buffer = writing ? randomFillSync(Buffer.alloc(ioSize)) : Buffer.allocUnsafe(ioSize)
+              const options = signal ? { signal, into: buffer } : { into: buffer }
+              const next = xorshift(0x2545f491 * (worker + 1))
+              return (now) => {
+                if (now >= deadline || aborted()) return undefined
+                const slot = random ? Math.floor(next() * slots) : cursor++ % slots
+                const lba = BigInt(slot * ioBlocks)
+                return writing ? session.write(lun, lba, buffer, options) : session.read(lun, lba, ioBlocks, options)
               }
-              histogram.record(Number(process.hrtime.bigint() - t0))
-              ios++
-              // A device that answers from memory never lets the event loop turn: give the progress timer a chance.
-              if ((ios & 1023) === 0) await new Promise((resolve) => setImmediate(resolve))
-              return true
+            }, {
+              done: (startedAt, now) => {
+                histogram.record((now - startedAt) * 1e6)
+                // A device that answers from memory never lets the event loop turn: every 1024 I/Os the next one
+                // waits for setImmediate, so the progress timer gets its chance.
+                return (++ios & 1023) === 0
+              },
+              // Ctrl-C aborts the commands in flight; the run ends with what was measured so far.
+              failed: (error) => (aborted() ? undefined : error instanceof CliError ? error : new StepError(writing ? 'write' : 'read', error)),
             })
           } finally {
             clearInterval(ticker)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ExtentMap } from './extent-map.js'
-import { FileBackstore, decodeAllocationSidecar, encodeAllocationSidecar } from './file-backstore.js'
+import { FileBackstore, InlineIoPolicy, decodeAllocationSidecar, encodeAllocationSidecar } from './file-backstore.js'
 
 let dir: string
 beforeEach(async () => {
@@ -147,5 +147,82 @@ describe('FileBackstore', () => {
       damaged[i] = damaged[i]! ^ 0x01
       expect(decodeAllocationSidecar(damaged, 512, 1000), `byte ${i}`).toBeUndefined()
     }
+  })
+})
+
+describe('InlineIoPolicy', () => {
+  /** A policy on a clock the test moves; `call(ms)` is one inline call that takes `ms`. */
+  function policy() {
+    let now = 1000
+    const p = new InlineIoPolicy(() => now)
+    const call = (ms: number): void => {
+      const start = p.begin()
+      now += ms
+      p.end(start)
+    }
+    const wait = (ms: number): void => {
+      now += ms
+    }
+    return { p, call, wait }
+  }
+
+  it('runs small calls inline and never large ones', () => {
+    const { p, call } = policy()
+    expect(p.allows(4096)).toBe(true)
+    expect(p.allows(InlineIoPolicy.MAX_BYTES)).toBe(true)
+    expect(p.allows(InlineIoPolicy.MAX_BYTES + 1)).toBe(false)
+    for (let i = 0; i < 100; i++) call(0.01)
+    expect(p.allows(4096)).toBe(true)
+  })
+
+  it('shrugs off scattered slow calls, but sends I/O to the thread pool when many are slow, backing off while they stay slow', () => {
+    const { p, call, wait } = policy()
+    const slow = InlineIoPolicy.SLOW_MS * 2
+    // One slow call in eight (a preempted loop, not the disk): inline stays on.
+    for (let i = 0; i < 400; i++) call(i % 8 === 0 ? slow : 0.002)
+    expect(p.allows(4096)).toBe(true)
+    // Every call slow (data no longer in memory): off within a handful of calls.
+    let calls = 0
+    while (p.allows(4096) && calls < 10) {
+      call(slow)
+      calls++
+    }
+    expect(calls).toBeLessThan(10)
+    expect(p.allows(4096)).toBe(false)
+    wait(InlineIoPolicy.BACKOFF_MS)
+    expect(p.allows(4096)).toBe(true)
+    // Still slow when tried again: twice as long in the pool.
+    while (p.allows(4096)) call(slow)
+    wait(InlineIoPolicy.BACKOFF_MS)
+    expect(p.allows(4096)).toBe(false)
+    wait(InlineIoPolicy.BACKOFF_MS)
+    expect(p.allows(4096)).toBe(true)
+    // Fast again for a while: the back-off starts over.
+    for (let i = 0; i < InlineIoPolicy.SETTLE_CALLS; i++) call(0.002)
+    while (p.allows(4096)) call(slow)
+    wait(InlineIoPolicy.BACKOFF_MS)
+    expect(p.allows(4096)).toBe(true)
+  })
+
+  it('reads and writes the same bytes inline and through the thread pool', async () => {
+    const path = join(dir, 'inline.img')
+    const store = await FileBackstore.open(path, { size: 256 * 512 })
+    const small = Buffer.alloc(8 * 512, 0x3c)
+    const large = Buffer.alloc(64 * 512, 0xc3)
+    await store.write(0, small)
+    await store.write(100, large)
+    const smallBack = Buffer.alloc(small.length)
+    const largeBack = Buffer.alloc(large.length)
+    await store.read(0, 8, smallBack)
+    await store.read(100, 64, largeBack)
+    expect(smallBack.equals(small)).toBe(true)
+    expect(largeBack.equals(large)).toBe(true)
+    // A read spanning both: large, so through the pool.
+    const both = Buffer.alloc(164 * 512)
+    await store.read(0, 164, both)
+    expect(both.subarray(0, small.length).equals(small)).toBe(true)
+    expect(both.subarray(100 * 512).equals(large)).toBe(true)
+    await store.close()
+    await expect(store.read(0, 1, Buffer.alloc(512))).rejects.toThrow(/closed/)
   })
 })

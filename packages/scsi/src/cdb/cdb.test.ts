@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { CheckCondition } from '../errors.js'
-import { type ParsedCdb, buildCdb, decodeCdb, encodeCdb, parseCdb } from './cdb.js'
+import { type ParsedCdb, buildCdb, checkReservedBits, decodeCdb, encodeCdb, parseCdb } from './cdb.js'
 import { buildCompareAndWrite, buildInquiry, buildRead16, buildRead6, buildWrite16 } from './builders.js'
 import { Commands, commandNames, commandSpec } from './commands.js'
 import { fieldWidth } from './fields.js'
@@ -193,6 +193,25 @@ describe('CDB errors', () => {
   it('a truncated CDB is INVALID FIELD IN CDB', () => {
     expect(sense(() => parseCdb(Buffer.from([0x88, 0, 0]))).asc).toBe('INVALID_FIELD_IN_CDB')
     expect(sense(() => parseCdb(Buffer.alloc(0))).asc).toBe('INVALID_COMMAND_OPERATION_CODE')
+  })
+  it('a command that checks its reserved bits refuses any bit outside its fields (SPC-4 3.3.9), pointing at it', () => {
+    const sanitize = hex(`
+      48        # 0: SANITIZE
+      a2        # 1: IMMED 1, reserved 0, AUSE 1, SERVICE ACTION 02h (BLOCK ERASE)
+      00 00 00  # 2-4: reserved
+      00 00     # 5-6: reserved
+      00 00     # 7-8: PARAMETER LIST LENGTH
+      c3        # 9: CONTROL (vendor bits, NACA and LINK are not reserved bits of this check)
+    `)
+    expect(() => checkReservedBits('SANITIZE', sanitize)).not.toThrow()
+    const bit6 = Buffer.from(sanitize)
+    bit6[1] = 0xe2
+    expect(sense(() => checkReservedBits('SANITIZE', bit6))).toEqual({ key: 'ILLEGAL_REQUEST', asc: 'INVALID_FIELD_IN_CDB', pointer: { inCdb: true, byte: 1, bit: 6 } })
+    const byte5 = Buffer.from(sanitize)
+    byte5[5] = 0x11
+    expect(sense(() => checkReservedBits('SANITIZE', byte5)).pointer).toEqual({ inCdb: true, byte: 5, bit: 4 })
+    // READ(10) does not check: its reserved bits pass untouched.
+    expect(() => checkReservedBits('READ_10', Buffer.from([0x28, 0x02, 0, 0, 0, 0, 0xe0, 0, 1, 0]))).not.toThrow()
   })
   it('builders refuse values that do not fit', () => {
     expect(() => buildRead6({ lba: 0x200000 })).toThrow(RangeError)

@@ -2,7 +2,7 @@
 // every field typed from the table; `buildCdb` (and the named builders in builders.ts) writes them back.
 import { CheckCondition } from '../errors.js'
 import { type CommandName, type Commands, commandSpec, opcodeIndex } from './commands.js'
-import { type FieldInput, type FieldValue, fieldPointer, readField, writeField } from './fields.js'
+import { type FieldInput, type FieldValue, fieldPointer, markField, readField, writeField } from './fields.js'
 
 type FieldsOf<N extends CommandName> = (typeof Commands)[N]['fields']
 
@@ -68,6 +68,27 @@ export function parseCdb(cdb: Buffer): ParsedCdb {
     })
   }
   return parsed as ParsedCdb
+}
+
+/**
+ * Refuse a CDB of a command that checks its reserved bits (`checkReserved` in the table) when any bit of bytes 1 to
+ * length-2 that no field covers is set: INVALID FIELD IN CDB pointing at the most significant such bit (SPC-4 3.3.9
+ * lets a recipient check reserved fields; 4.5.2.4.2 field pointer).
+ */
+export function checkReservedBits(name: CommandName, cdb: Buffer): void {
+  const spec = commandSpec(name)
+  if (spec.checkReserved !== true) return
+  const used = Buffer.alloc(spec.length)
+  for (const layout of Object.values(spec.fields)) markField(used, layout)
+  for (let byte = 1; byte < spec.length - 1; byte++) {
+    const reserved = (cdb[byte] ?? 0) & ~used[byte]! & 0xff
+    if (reserved !== 0) {
+      throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_CDB', {
+        fieldPointer: { inCdb: true, byte, bit: 31 - Math.clz32(reserved) },
+        message: `${spec.text}: reserved bits 0x${reserved.toString(16).padStart(2, '0')} set in CDB byte ${byte}`,
+      })
+    }
+  }
 }
 
 /** Codec form of parseCdb: the parsed CDB and the bytes it used. */

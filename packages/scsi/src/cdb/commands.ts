@@ -12,6 +12,8 @@
 // - access: 'medium' needs the medium ready (SBC-3 4.x), 'present' needs a medium present (READ CAPACITY).
 // - feature: the LU capability the command depends on; an LU without it answers INVALID COMMAND OPERATION CODE.
 // - timeout: recommended command timeout, seconds (SPC-4 6.35.4, command timeouts descriptor).
+// - checkReserved: the device server refuses a CDB with a reserved bit set (every bit of bytes 1 to length-2 outside
+//   the fields). SPC-4 3.3.9 lets a recipient check reserved fields; it does so where a command is destructive.
 // - fields: every field the device server evaluates; the control byte (last byte) is implicit.
 import { bits, type CdbField, flag, uint } from './fields.js'
 
@@ -30,6 +32,7 @@ export interface CommandSpec {
   readonly access?: 'medium' | 'present'
   readonly feature?: CommandFeature
   readonly timeout?: number
+  readonly checkReserved?: boolean
   readonly fields: Readonly<Record<string, CdbField>>
 }
 
@@ -106,6 +109,10 @@ export const Commands = {
     opcode: 0x2f, length: 10, direction: 'out', set: 'sbc', text: 'VERIFY(10)', access: 'medium',
     fields: { vrprotect: protect, dpo, bytchk: bits(1, 1, 2), lba: uint(2, 4), group: group(6), blocks: uint(7, 2) },
   },
+  READ_DEFECT_DATA_10: {
+    opcode: 0x37, length: 10, direction: 'in', set: 'sbc', text: 'READ DEFECT DATA(10)', access: 'present', checkReserved: true,
+    fields: { reqPlist: flag(2, 4), reqGlist: flag(2, 3), defectListFormat: bits(2, 0, 3), allocationLength: uint(7, 2) },
+  },
   PRE_FETCH_10: {
     opcode: 0x34, length: 10, direction: 'none', set: 'sbc', text: 'PRE-FETCH(10)', access: 'medium',
     fields: { immed: flag(1, 1), lba: uint(2, 4), group: group(6), blocks: uint(7, 2) },
@@ -126,7 +133,7 @@ export const Commands = {
     fields: { anchor: flag(1, 0), group: group(6), parameterListLength: uint(7, 2) },
   },
   SANITIZE: {
-    opcode: 0x48, serviceActions: [0x01, 0x02, 0x03, 0x1f], length: 10, direction: 'out', set: 'sbc', text: 'SANITIZE', timeout: 3600,
+    opcode: 0x48, serviceActions: [0x01, 0x02, 0x03, 0x1f], length: 10, direction: 'out', set: 'sbc', text: 'SANITIZE', timeout: 3600, checkReserved: true,
     fields: { immed: flag(1, 7), ause: flag(1, 5), serviceAction: SA, parameterListLength: uint(7, 2) },
   },
   MODE_SELECT_10: {
@@ -252,6 +259,13 @@ export const Commands = {
   VERIFY_12: {
     opcode: 0xaf, length: 12, direction: 'out', set: 'sbc', text: 'VERIFY(12)', access: 'medium',
     fields: { vrprotect: protect, dpo, bytchk: bits(1, 1, 2), lba: uint(2, 4), blocks: uint(6, 4), group: group(10) },
+  },
+  READ_DEFECT_DATA_12: {
+    opcode: 0xb7, length: 12, direction: 'in', set: 'sbc', text: 'READ DEFECT DATA(12)', access: 'present', checkReserved: true,
+    fields: {
+      reqPlist: flag(1, 4), reqGlist: flag(1, 3), defectListFormat: bits(1, 0, 3), addressDescriptorIndex: uint(2, 4),
+      allocationLength: uint(6, 4),
+    },
   },
 } as const satisfies Record<string, CommandSpec>
 

@@ -45,6 +45,28 @@ describe('COMPARE AND WRITE (SBC-3 5.2)', () => {
     const readOnly = await setup({ readOnly: true })
     expect((await readOnly.run(0, buildCompareAndWrite({ lba: 0, blocks: 1 }), { dataOut: block(0, 2) })).senseData).toMatchObject({ keyName: 'DATA_PROTECT', asc: 0x27 })
   })
+
+  it('refuses a data-out transfer that is not exactly the verify and write instances, writing nothing', async () => {
+    const runner = await setup()
+    await runner.run(0, buildWrite10({ lba: 0, blocks: 4 }), { dataOut: block(0xa6, 4) })
+    const cases: Array<[number, number]> = [
+      [1, 4 * 512], // NUMBER OF LOGICAL BLOCKS 1 with 4 blocks announced (the transport passed only the first 2)
+      [3, 4 * 512], // NUMBER OF LOGICAL BLOCKS 3 needs 6 blocks
+      [0, 512 * 512], // 256 blocks meant: the one-byte field wrapped to 0, yet 512 blocks of data were announced
+    ]
+    for (const [blocks, announced] of cases) {
+      const cdb = buildCompareAndWrite({ lba: 0, blocks })
+      const dataOut = Buffer.concat([block(0xa6, 1), block(0x11, 1)]).subarray(0, Math.min(announced, 2 * blocks * 512))
+      const result = await runner.device.execute({ nexus: runner.nexus, lun: 0, cdb, tag: 100 + blocks, attribute: 'simple', dataOut, expectedDataOutLength: announced, expectedDataInLength: 0 })
+      expect(result.status).toBe(ScsiStatus.CHECK_CONDITION)
+      // Fixed sense: ILLEGAL REQUEST, INVALID FIELD IN CDB, SKSV with C/D=1 pointing at byte 13 (NUMBER OF LOGICAL BLOCKS).
+      expect([result.sense![2]! & 0x0f, result.sense![12], result.sense![13]]).toEqual([0x05, 0x24, 0x00])
+      expect(result.sense!.subarray(15, 18)).toEqual(Buffer.from([0xc0, 0x00, 0x0d]))
+    }
+    expect((await runner.run(0, buildRead10({ lba: 0, blocks: 4 }))).dataIn).toEqual(block(0xa6, 4))
+    // Without an announced length the data-out received stands in for it: an exact one passes.
+    expect((await runner.run(0, buildCompareAndWrite({ lba: 0, blocks: 1 }), { dataOut: Buffer.concat([block(0xa6), block(0x11)]) })).status).toBe(ScsiStatus.GOOD)
+  })
 })
 
 /**

@@ -14,9 +14,16 @@ export async function compareAndWrite(context: CommandContext<'COMPARE_AND_WRITE
   if (cdb.blocks > unit.limits.maxCompareAndWriteLength) {
     throw invalidField(cdb.name, 'blocks', `${cdb.blocks} blocks exceed the maximum compare and write length ${unit.limits.maxCompareAndWriteLength}`)
   }
+  const length = cdb.blocks * unit.blockSize
+  // SBC-3 5.2: the Data-Out Buffer holds the verify instance then the write instance, NUMBER OF LOGICAL BLOCKS each.
+  // A buffer of any other size (including data sent with NUMBER OF LOGICAL BLOCKS 0, as when 256 blocks were meant
+  // and the one-byte field wrapped) does not describe this command: INVALID FIELD IN CDB at the field, as LIO answers
+  // a write whose expected transfer length disagrees with its CDB.
+  if (context.expectedDataOutLength !== 2 * length) {
+    throw invalidField(cdb.name, 'blocks', `${context.expectedDataOutLength} bytes of data-out for ${cdb.blocks} blocks to compare and write (${2 * length} bytes)`)
+  }
   // SBC-3 5.2: NUMBER OF LOGICAL BLOCKS 0 compares and writes nothing, and is not an error.
   if (cdb.blocks === 0) return GOOD
-  const length = cdb.blocks * unit.blockSize
   const data = requireDataOut(context, 2 * length, () => invalidField(cdb.name, 'blocks', 'the data-out buffer is shorter than the verify and write instances'))
   const expected = data.subarray(0, length)
   const replacement = data.subarray(length, 2 * length)

@@ -32,6 +32,8 @@ export interface CommandContext<N extends CommandName = CommandName> {
   readonly raw: Buffer
   /** Data-out as received (may be shorter or longer than the CDB asks). */
   readonly dataOut: Buffer
+  /** Bytes of data-out the initiator announced (the transport's expected length; `dataOut.length` when it gives none). */
+  readonly expectedDataOutLength: number
   readonly expectedDataInLength: number
   /** Aborted by task management. */
   readonly signal: AbortSignal
@@ -51,6 +53,19 @@ export type Handler<N extends CommandName> = (context: CommandContext<N>) => Pro
 export type HandlerTable = { readonly [N in CommandName]: Handler<N> }
 
 export const GOOD: Outcome = {}
+
+/**
+ * Settle as `work` does, or reject with TaskAbortedError as soon as the task is aborted: the command ends (its task
+ * management function can complete) while the work itself goes on, for operations that outlive their command.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new TaskAbortedError())
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new TaskAbortedError())
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
 
 /** Stop before modifying the medium when the task was aborted (SAM-5 7.2: leave no half-done work where avoidable). */
 export function checkpoint(context: CommandContext): void {

@@ -9,6 +9,7 @@ import { preventAllowMediumRemoval, startStopUnit } from './medium.js'
 import { modeSelect, modeSense } from './mode-sense-select.js'
 import { getLbaStatus, unmap, writeSame } from './provisioning.js'
 import { readCapacity10, readCapacity16 } from './read-capacity.js'
+import { readDefectData } from './read-defect-data.js'
 import { orwrite, preFetch, read, synchronizeCache, verify, write, writeAndVerify, writeAtomic } from './read-write.js'
 import { reportLuns, testUnitReady } from './report-luns.js'
 import { reportSupportedOperationCodes, reportSupportedTaskManagementFunctions } from './report-supported.js'
@@ -55,6 +56,8 @@ export const handlers: HandlerTable = {
   ORWRITE_16: orwrite,
   WRITE_ATOMIC_16: writeAtomic,
   COMPARE_AND_WRITE: compareAndWrite,
+  READ_DEFECT_DATA_10: readDefectData,
+  READ_DEFECT_DATA_12: readDefectData,
   PRE_FETCH_10: preFetch,
   PRE_FETCH_16: preFetch,
   SYNCHRONIZE_CACHE_10: synchronizeCache,

@@ -2,7 +2,7 @@
 // wait for its task attribute, unit attention (SAM-5 5.14: INQUIRY, REPORT LUNS and REQUEST SENSE neither report
 // nor clear one), CDB parsing, ACA refusal, reservation access control (SPC-4 5.9.1), readiness, the handler, then
 // the cut of data-in to the allocation and expected lengths. Every failure becomes a status and sense: never a throw.
-import { type ParsedCdb, parseCdb } from '../cdb/cdb.js'
+import { type ParsedCdb, checkReservedBits, parseCdb } from '../cdb/cdb.js'
 import { type CommandName, commandSpec } from '../cdb/commands.js'
 import { dataOutBytes } from '../cdb/transfer.js'
 import { commandChannel, internalErrorChannel } from '../diagnostics.js'
@@ -18,6 +18,12 @@ import type { UnitState } from './unit-state.js'
 const OPCODE_INQUIRY = 0x12
 const OPCODE_REQUEST_SENSE = 0x03
 const OPCODE_REPORT_LUNS = 0xa0
+
+/**
+ * Commands a logical unit processes while a sanitize operation is in progress (SBC-3 4.11.2): every other command is
+ * terminated with NOT READY, LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS and the progress indication.
+ */
+const ALLOWED_DURING_SANITIZE: ReadonlySet<CommandName> = new Set<CommandName>(['INQUIRY', 'REPORT_LUNS', 'REQUEST_SENSE'])
 
 /** Commands that run whatever unit attention is pending, and do not clear it (SAM-5 5.14). */
 export function isUnitAttentionExempt(opcode: number | undefined): boolean {
@@ -71,10 +77,14 @@ async function run(unit: UnitState, command: ScsiCommand, device: DeviceView, si
   const cdb = parseCdb(command.cdb)
   const spec = commandSpec(cdb.name)
   checkNaca(cdb)
+  checkReservedBits(cdb.name, command.cdb)
   if (spec.feature !== undefined && !unit.supports(spec.feature)) {
     throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_COMMAND_OPERATION_CODE', { message: `${spec.text} is not supported by this logical unit` })
   }
   unit.reservations.checkAccess(nexus, command.cdb)
+  if (unit.sanitize !== undefined && !ALLOWED_DURING_SANITIZE.has(cdb.name)) {
+    throw new CheckCondition('NOT_READY', 'LOGICAL_UNIT_NOT_READY_SANITIZE_IN_PROGRESS', { progress: unit.sanitize.progress })
+  }
   if (spec.access !== undefined) unit.checkReady(spec.access)
   const context: CommandContext = {
     unit,
@@ -84,6 +94,7 @@ async function run(unit: UnitState, command: ScsiCommand, device: DeviceView, si
     cdb,
     raw: command.cdb,
     dataOut: command.dataOut ?? Buffer.alloc(0),
+    expectedDataOutLength: command.expectedDataOutLength ?? command.dataOut?.length ?? 0,
     expectedDataInLength: command.expectedDataInLength,
     signal,
   }

@@ -158,7 +158,7 @@ export interface BlockLimits {
 /** Block Limits VPD page body (B0h, SBC-3 6.5.3, with the SBC-4 atomic fields). */
 export function blockLimits(limits: BlockLimits): Buffer {
   const body = Buffer.alloc(0x3c)
-  body[0] = 0x01 // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 is rejected
+  body[0] = 0x00 // WSNZ 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes to the last LBA
   body[1] = limits.maxCompareAndWriteLength
   body.writeUInt16BE(limits.optimalTransferLengthGranularity, 2)
   body.writeUInt32BE(limits.maxTransferLength, 4)
@@ -176,10 +176,18 @@ export function blockLimits(limits: BlockLimits): Buffer {
   return body
 }
 
-/** Block Device Characteristics VPD page body (B1h, SBC-3 6.5.2): a non-rotating medium. */
+/** WABEREQ and WACEREQ values (SBC-3 6.5.2 tables 186-187): what a read of a sanitized block returns. */
+export const SanitizeReadBehavior = { UNSPECIFIED: 0b00, GOOD: 0b01, MEDIUM_ERROR: 0b10, WRITE_AFTER_SANITIZE_REQUIRED: 0b11 } as const
+
+/**
+ * Block Device Characteristics VPD page body (B1h, SBC-3 6.5.2): a non-rotating medium. SANITIZE BLOCK ERASE and
+ * CRYPTOGRAPHIC ERASE deallocate every block (or write zeros), so a later read completes with GOOD: WABEREQ and
+ * WACEREQ 01b. A device server that supports those sanitize actions reports a value other than 00b.
+ */
 export function blockDeviceCharacteristics(): Buffer {
   const body = Buffer.alloc(0x3c)
   body.writeUInt16BE(0x0001, 0) // MEDIUM ROTATION RATE 0001h: non-rotating (solid state)
+  body[3] = (SanitizeReadBehavior.GOOD << 6) | (SanitizeReadBehavior.GOOD << 4) // byte 7: WABEREQ, WACEREQ; NOMINAL FORM FACTOR 0
   return body
 }
 

@@ -124,18 +124,19 @@ describe('VPD pages', () => {
   it('B0h carries the block limits', async () => {
     const data = await page(0xb0, { thinProvisioned: true, limits: { maxCompareAndWriteLength: 8, maxUnmapDescriptorCount: 16 } })
     expect(data.subarray(0, 4)).toEqual(hex('00 b0 003c'))
+    expect(data[4]).toBe(0x00) // WSNZ 0: NUMBER OF LOGICAL BLOCKS 0 in WRITE SAME reaches the last LBA
     expect(decodeBlockLimits(data)).toEqual({
-      wsnz: true,
+      wsnz: false,
       maxCompareAndWriteLength: 8,
       optimalTransferLengthGranularity: 1,
       maxTransferLength: 16384, // 8 MiB / 512
       optimalTransferLength: 2048, // 1 MiB / 512
       maxPrefetchLength: 16384,
-      maxUnmapLbaCount: 2097152, // 1 GiB / 512
+      maxUnmapLbaCount: 1048576, // 1 GiB / 512, capped at 2^20 blocks
       maxUnmapDescriptorCount: 16,
       optimalUnmapGranularity: 128, // the 64 KiB memory chunk
       unmapGranularityAlignment: 0,
-      maxWriteSameLength: 2097152,
+      maxWriteSameLength: 65535, // LIO's default
       maxAtomicTransferLength: 2048, // the memory backstore writes 1 MiB atomically
       atomicAlignment: 1,
       atomicTransferLengthGranularity: 1,
@@ -145,8 +146,23 @@ describe('VPD pages', () => {
     expect(full.maxUnmapDescriptorCount).toBe(0)
   })
 
-  it('B1h reports a non-rotating medium', async () => {
-    expect((await page(0xb1)).subarray(0, 6)).toEqual(hex('00 b1 003c 0001'))
+  it('B1h reports a non-rotating medium and what reads return after a BLOCK or CRYPTOGRAPHIC ERASE sanitize', async () => {
+    expect((await page(0xb1)).subarray(0, 9)).toEqual(
+      hex(`
+        00 b1 003c  # peripheral, page code, PAGE LENGTH 60
+        0001        # MEDIUM ROTATION RATE 0001h: non-rotating medium (SBC-3 6.5.2)
+        00          # PRODUCT TYPE not indicated
+        50          # WABEREQ 01b, WACEREQ 01b: reads after the sanitize complete GOOD (the blocks read zeros)
+        00          # FUAB 0, VBULS 0
+      `),
+    )
+  })
+
+  it('B0h defaults keep MAXIMUM UNMAP LBA COUNT at 2^20 blocks and MAXIMUM WRITE SAME LENGTH at 65535', async () => {
+    const small = decodeBlockLimits(await page(0xb0, { thinProvisioned: true, blocks: 64, blockSize: 4096 }))
+    expect(small).toMatchObject({ maxUnmapLbaCount: 262144, maxWriteSameLength: 65535 }) // 1 GiB / 4096
+    const big = decodeBlockLimits(await page(0xb0, { thinProvisioned: true, limits: { maxUnmapLbaCount: 0xffffffff, maxWriteSameLength: 1 << 24 } }))
+    expect(big).toMatchObject({ maxUnmapLbaCount: 0xffffffff, maxWriteSameLength: 1 << 24 })
   })
 
   it('B2h reports thin provisioning', async () => {

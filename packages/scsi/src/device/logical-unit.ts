@@ -96,9 +96,10 @@ export class LogicalUnit {
     if (present && was === 'ejected') state.attentions.establishAll('NOT_READY_TO_READY_CHANGE_MEDIUM_MAY_HAVE_CHANGED')
   }
 
-  /** Wait for the tasks and background work (SANITIZE IMMED) of this LU, then close its backstore. */
+  /** Wait for the tasks and background work (SANITIZE, no longer paced) of this LU, then close its backstore. */
   async close(): Promise<void> {
     const state = unitState(this)
+    state.closing.abort()
     await state.tasks.drain()
     await state.settled()
     await state.backstore.close()

@@ -23,8 +23,19 @@ describe('START STOP UNIT (SBC-3 5.25)', () => {
     expect(decodeSense((await a.run(0, buildRequestSense({ allocationLength: 252 }))).dataIn!)).toMatchObject({ keyName: 'NOT_READY', asc: 0x3a })
     expect((await a.run(0, buildStartStopUnit({ loej: true, start: true }))).status).toBe(ScsiStatus.GOOD)
     expect((await a.run(0, buildTestUnitReady())).status).toBe(ScsiStatus.GOOD)
-    // The other nexus learns the medium may have changed.
-    expect((await b.run(0, buildTestUnitReady())).senseData).toMatchObject({ keyName: 'UNIT_ATTENTION', asc: 0x28, ascq: 0 })
+    // The same medium is back: no nexus is told it may have changed (libiscsi's suite cleanup sends PERSISTENT
+    // RESERVE IN on the other nexus right after NoMedia and expects GOOD).
+    expect((await b.run(0, buildTestUnitReady())).status).toBe(ScsiStatus.GOOD)
+  })
+
+  it('a medium changed from outside (setMedium) is NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED for every nexus', async () => {
+    const { a, b, device } = await setup({ removable: true })
+    const unit = device.logicalUnits().get(0)!
+    unit.setMedium(false)
+    expect((await a.run(0, buildTestUnitReady())).senseData).toMatchObject({ keyName: 'NOT_READY', asc: 0x3a, ascq: 0x02 })
+    unit.setMedium(true)
+    for (const runner of [a, b]) expect((await runner.run(0, buildTestUnitReady())).senseData).toMatchObject({ keyName: 'UNIT_ATTENTION', asc: 0x28, ascq: 0 })
+    expect((await a.run(0, buildTestUnitReady())).status).toBe(ScsiStatus.GOOD)
   })
 
   it('refuses LOEJ for a fixed medium', async () => {

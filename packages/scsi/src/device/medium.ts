@@ -18,7 +18,7 @@ export const PowerConditionCode = {
 const maxModifier: Readonly<Record<number, number>> = { 0x0: 0, 0x1: 0, 0x2: 2, 0x3: 1, 0x7: 0, 0xa: 0, 0xb: 0 }
 
 export async function startStopUnit(context: CommandContext<'START_STOP_UNIT'>): Promise<Outcome> {
-  const { unit, cdb, nexus } = context
+  const { unit, cdb } = context
   const limit = maxModifier[cdb.powerCondition]
   if (limit === undefined) throw invalidField('START_STOP_UNIT', 'powerCondition', `POWER CONDITION ${cdb.powerCondition} is not supported`)
   if (cdb.powerConditionModifier > limit) throw invalidField('START_STOP_UNIT', 'powerConditionModifier', `POWER CONDITION MODIFIER ${cdb.powerConditionModifier} is not valid`)
@@ -46,11 +46,11 @@ export async function startStopUnit(context: CommandContext<'START_STOP_UNIT'>):
     throw new CheckCondition('ILLEGAL_REQUEST', 'MEDIUM_REMOVAL_PREVENTED', { message: `medium removal prevented by ${unit.preventers.size} I_T nexus(es)` })
   }
   if (cdb.start) {
-    if (cdb.loej && unit.medium === 'ejected') {
-      unit.medium = 'present'
-      // The medium may have changed: every I_T nexus but this one learns it (SPC-4 table 49, 28/00).
-      unit.attentions.establishAll('NOT_READY_TO_READY_CHANGE_MEDIUM_MAY_HAVE_CHANGED', nexus.id)
-    }
+    // Loading closes the tray on the medium that was ejected: the same backstore, so the medium cannot have changed
+    // and no nexus is told NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED (28/00). SBC-3 5.25 calls for no unit
+    // attention here, and tgt establishes none; a nexus that met MEDIUM NOT PRESENT just finds the LU ready again.
+    // A medium changed from outside (LogicalUnit.setMedium) is a real medium change and does raise 28/00.
+    if (cdb.loej) unit.medium = 'present'
     unit.power = 'active'
     return GOOD
   }

@@ -31,6 +31,12 @@ export interface ScsiCommand {
   readonly attribute: TaskAttribute
   /** All data-out the initiator sent (write-type commands). */
   readonly dataOut?: Buffer
+  /**
+   * Bytes of data-out the initiator announced (iSCSI: the Expected Data Transfer Length of a write), when the
+   * transport passes on less than it received (it may stop at what the CDB transfers). COMPARE AND WRITE and WRITE
+   * SAME, whose data-out must be exactly what the CDB describes, refuse any other length. Absent: `dataOut.length`.
+   */
+  readonly expectedDataOutLength?: number
   /** Allocation the initiator expects (bytes); data-in is cut to it. */
   readonly expectedDataInLength: number
   /** Aborted by task management or the transport. */

@@ -112,7 +112,7 @@ describe('WRITE SAME (SBC-3 5.42, 5.43)', () => {
     expect(data.subarray(11 * 512).every((byte) => byte === 0)).toBe(true)
   })
 
-  it('with UNMAP and a zero block (or NDOB) deallocates; with a nonzero block writes it', async () => {
+  it('with UNMAP deallocates whatever the block holds (SBC-3 5.42: UNMAP 1, ANCHOR 0), the blocks then read zeros', async () => {
     const { runner } = await setup()
     await runner.run(0, buildWrite10({ lba: 0, blocks: 32 }), { dataOut: Buffer.alloc(32 * 512, 1) })
     expect((await runner.run(0, buildWriteSame16({ lba: 8, blocks: 8, unmap: true }), { dataOut: Buffer.alloc(512) })).status).toBe(ScsiStatus.GOOD)
@@ -123,14 +123,30 @@ describe('WRITE SAME (SBC-3 5.42, 5.43)', () => {
       [24, 8, 0],
       [32, 992, 1],
     ])
-    await runner.run(0, buildWriteSame10({ lba: 8, blocks: 8, unmap: true }), { dataOut: Buffer.alloc(512, 9) })
-    expect((await runner.run(0, buildRead10({ lba: 8, blocks: 1 }))).dataIn![0]).toBe(9)
+    await runner.run(0, buildWrite10({ lba: 0, blocks: 8 }), { dataOut: Buffer.alloc(8 * 512, 1) })
+    expect((await runner.run(0, buildWriteSame10({ lba: 0, blocks: 8, unmap: true }), { dataOut: Buffer.alloc(512, 9) })).status).toBe(ScsiStatus.GOOD)
+    expect((await runner.run(0, buildRead10({ lba: 0, blocks: 8 }))).dataIn).toEqual(Buffer.alloc(8 * 512))
+    expect((await lbaStatus(runner, 0, 100))[0]).toEqual([0, 24, 1])
     // NDOB without UNMAP writes zeros.
     await runner.run(0, buildWriteSame16({ lba: 0, blocks: 2, ndob: true }))
     expect((await runner.run(0, buildRead10({ lba: 0, blocks: 2 }))).dataIn).toEqual(Buffer.alloc(1024))
   })
 
-  it('refuses 0 blocks (WSNZ), too long a range, ANCHOR, UNMAP on a full LU, and a missing block', async () => {
+  it('with NUMBER OF LOGICAL BLOCKS 0 (WSNZ 0) writes from the LBA to the last one, within MAXIMUM WRITE SAME LENGTH', async () => {
+    const { runner } = await setup({ limits: { maxWriteSameLength: 64 } })
+    await runner.run(0, buildWrite10({ lba: 950, blocks: 10 }), { dataOut: Buffer.alloc(10 * 512, 0x01) })
+    expect((await runner.run(0, buildWriteSame10({ lba: 960, blocks: 0 }), { dataOut: Buffer.alloc(512, 0x7e) })).status).toBe(ScsiStatus.GOOD)
+    const tail = (await runner.run(0, buildRead10({ lba: 950, blocks: 74 }), { expected: 74 * 512 })).dataIn!
+    expect(tail.subarray(0, 10 * 512).every((byte) => byte === 0x01)).toBe(true)
+    expect(tail.subarray(10 * 512).every((byte) => byte === 0x7e)).toBe(true)
+    // 1024 - 959 = 65 blocks implied: over the limit. The LBA past the end is out of range, not "too long".
+    expect((await runner.run(0, buildWriteSame16({ lba: 959, blocks: 0 }), { dataOut: Buffer.alloc(512) })).senseData).toMatchObject({ asc: 0x24, fieldPointer: { byte: 10 } })
+    for (const lba of [1024, 1025, 0xffffffff]) {
+      expect((await runner.run(0, buildWriteSame10({ lba, blocks: 0 }), { dataOut: Buffer.alloc(512) })).senseData).toMatchObject({ keyName: 'ILLEGAL_REQUEST', asc: 0x21 })
+    }
+  })
+
+  it('refuses too long a range, ANCHOR, UNMAP on a full LU, and a missing block', async () => {
     const { runner } = await setup({ limits: { maxWriteSameLength: 64 } })
     const one = Buffer.alloc(512)
     expect((await runner.run(0, buildWriteSame10({ lba: 0, blocks: 0 }), { dataOut: one })).senseData).toMatchObject({ asc: 0x24, fieldPointer: { byte: 7 } })
@@ -143,6 +159,23 @@ describe('WRITE SAME (SBC-3 5.42, 5.43)', () => {
     expect((await runner.run(0, buildWriteSame16({ lba: 0, blocks: 1, ndob: true }), { dataOut: Buffer.alloc(512) })).senseData).toMatchObject({ keyName: 'ILLEGAL_REQUEST', asc: 0x24 })
     const full = (await setup({ thinProvisioned: false })).runner
     expect((await full.run(0, buildWriteSame10({ lba: 0, blocks: 1, unmap: true }), { dataOut: one })).senseData).toMatchObject({ asc: 0x24, fieldPointer: { byte: 1, bit: 3 } })
+  })
+
+  it('refuses a data-out transfer announced larger than its one block, as when the transport kept only that block', async () => {
+    const { runner } = await setup()
+    await runner.run(0, buildWrite10({ lba: 0, blocks: 8 }), { dataOut: Buffer.alloc(8 * 512, 0x5a) })
+    const send = (cdb: Buffer, dataOut: Buffer, expectedDataOutLength: number) =>
+      runner.device.execute({ nexus: runner.nexus, lun: 0, cdb, tag: 77, attribute: 'simple', dataOut, expectedDataOutLength, expectedDataInLength: 0 })
+    for (const cdb of [buildWriteSame10({ lba: 0, blocks: 8, unmap: true }), buildWriteSame16({ lba: 0, blocks: 8, unmap: true })]) {
+      const result = await send(cdb, Buffer.alloc(512), 1024)
+      expect(result.status).toBe(ScsiStatus.CHECK_CONDITION)
+      expect([result.sense![2]! & 0x0f, result.sense![12], result.sense![13]]).toEqual([0x05, 0x24, 0x00]) // ILLEGAL REQUEST, INVALID FIELD IN CDB
+    }
+    // NDOB announces no data-out at all.
+    expect((await send(buildWriteSame16({ lba: 0, blocks: 8, unmap: true, ndob: true }), Buffer.alloc(0), 512)).status).toBe(ScsiStatus.CHECK_CONDITION)
+    expect((await runner.run(0, buildRead10({ lba: 0, blocks: 8 }))).dataIn).toEqual(Buffer.alloc(8 * 512, 0x5a))
+    expect((await send(buildWriteSame10({ lba: 0, blocks: 8, unmap: true }), Buffer.alloc(512), 512)).status).toBe(ScsiStatus.GOOD)
+    expect((await runner.run(0, buildRead10({ lba: 0, blocks: 8 }))).dataIn).toEqual(Buffer.alloc(8 * 512))
   })
 })
 

@@ -83,22 +83,27 @@ export async function writeSame(context: CommandContext<'WRITE_SAME_10' | 'WRITE
   if (cdb.unmap && !unit.thin) throw invalidField(cdb.name, 'unmap', 'UNMAP needs a thin provisioned LU')
   const ndob = cdb.name === 'WRITE_SAME_16' && cdb.ndob
   unit.checkWritable()
-  // WSNZ=1 in VPD B0h: NUMBER OF LOGICAL BLOCKS 0 (the rest of the medium) is not supported.
-  if (cdb.blocks === 0) throw invalidField(cdb.name, 'blocks', 'NUMBER OF LOGICAL BLOCKS 0 is not supported (WSNZ)')
-  unit.checkRange(cdb.lba, cdb.blocks)
-  if (cdb.blocks > unit.limits.maxWriteSameLength) throw invalidField(cdb.name, 'blocks', `${cdb.blocks} blocks exceed the maximum write same length`)
+  // SBC-3 5.42: NUMBER OF LOGICAL BLOCKS 0 (WSNZ=0 in VPD B0h) means every block from the LBA to the last one; the
+  // LBA must still be on the medium, and the blocks it implies within MAXIMUM WRITE SAME LENGTH.
+  if (cdb.blocks === 0 && cdb.lba >= unit.blockCount) unit.checkRange(cdb.lba, 1)
+  const blocks = cdb.blocks === 0 ? unit.blockCount - cdb.lba : cdb.blocks
+  unit.checkRange(cdb.lba, blocks)
+  if (blocks > unit.limits.maxWriteSameLength) throw invalidField(cdb.name, 'blocks', `${blocks} blocks exceed the maximum write same length ${unit.limits.maxWriteSameLength}`)
   const blockSize = unit.blockSize
-  // The data-out is exactly one block (none with NDOB); more is as wrong as less (libiscsi WriteSame*.InvalidDataOutSize).
-  if (context.dataOut.length > (ndob ? 0 : blockSize)) {
-    throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_CDB', { message: `WRITE SAME with ${context.dataOut.length} bytes of data-out` })
+  // SBC-3 5.42/5.43: the Data-Out Buffer is exactly one logical block (none with NDOB); a transfer of any other size
+  // does not describe this command, more as much as less (libiscsi WriteSame*.InvalidDataOutSize; LIO refuses a write
+  // whose expected transfer length disagrees with its CDB).
+  const announced = Math.max(context.expectedDataOutLength, context.dataOut.length)
+  if (announced !== (ndob ? 0 : blockSize)) {
+    throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_CDB', { message: `WRITE SAME with ${announced} bytes of data-out for a ${ndob ? 0 : blockSize}-byte block` })
   }
   const block = ndob ? Buffer.alloc(blockSize) : requireDataOut(context, blockSize, () => invalidField(cdb.name, 'blocks', 'the data-out buffer holds less than one block'))
-  const zeros = block.every((byte) => byte === 0)
-  const { lba, blocks } = cdb
+  const { lba } = cdb
   await unit.lock.run(lba, blocks, async () => {
     checkpoint(context)
-    if (cdb.unmap && zeros) {
-      // LBPRZ=1: deallocated blocks read as this very block.
+    if (cdb.unmap) {
+      // SBC-3 5.42 (UNMAP 1, ANCHOR 0): a thin provisioned LU deallocates each LBA, whatever the block holds; reads
+      // of them then return zeros (LBPRZ=1). LIO does the same.
       await unit.io('unmap', () => unit.backstore.unmap!(lba, blocks))
       return
     }

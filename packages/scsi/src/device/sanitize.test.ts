@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest'
 import { FaultInjectingBackstore } from '../backstore/fault-injecting-backstore.js'
 import { MemoryBackstore } from '../backstore/memory-backstore.js'
-import { buildGetLbaStatus, buildRead10, buildRequestSense, buildSanitize, buildWrite10 } from '../cdb/builders.js'
+import {
+  buildGetLbaStatus,
+  buildInquiry,
+  buildModeSense6,
+  buildPersistentReserveIn,
+  buildRead10,
+  buildReportLuns,
+  buildRequestSense,
+  buildSanitize,
+  buildStartStopUnit,
+  buildTestUnitReady,
+  buildWrite10,
+} from '../cdb/builders.js'
 import { decodeLbaStatus } from '../data/capacity.js'
 import { decodeSense } from '../sense/sense-data.js'
 import { ScsiStatus } from '../status.js'
-import { CommandRunner, memoryUnit, testDevice } from '../testing.js'
+import { CommandRunner, memoryUnit, testDevice, testNexus } from '../testing.js'
 import { LogicalUnit } from './logical-unit.js'
 
 const overwriteList = (pattern: Buffer, count = 1, invert = false) => Buffer.concat([Buffer.from([(invert ? 0x80 : 0) | count, 0, pattern.length >> 8, pattern.length & 0xff]), pattern])
@@ -90,5 +102,84 @@ describe('SANITIZE (SBC-3 5.30)', () => {
     expect((await run(1, overwriteList(Buffer.alloc(1)), 5 + 100)).senseData).toMatchObject({ asc: 0x1a })
     const readOnly = await setup(memoryUnit({ readOnly: true }))
     expect((await readOnly.run(0, buildSanitize({ serviceAction: 2 }))).senseData).toMatchObject({ keyName: 'DATA_PROTECT', asc: 0x27 })
+  })
+
+  it('refuses reserved CDB bits (byte 1 bit 6, bytes 2-6) with INVALID FIELD IN CDB, and sanitizes nothing', async () => {
+    const runner = await setup()
+    const list = overwriteList(Buffer.from([0x77]))
+    const cases: Array<[number, number, number]> = [
+      [1, 0x40, 6], // byte 1: IMMED, reserved (bit 6), AUSE, SERVICE ACTION
+      [2, 0x02, 1],
+      [3, 0x03, 1],
+      [4, 0x80, 7],
+      [5, 0x05, 2],
+      [6, 0x06, 2],
+    ]
+    for (const [byte, value, bit] of cases) {
+      for (const serviceAction of [1, 2, 3]) {
+        const cdb = buildSanitize({ serviceAction, parameterListLength: serviceAction === 1 ? list.length : 0 })
+        cdb[byte] = cdb[byte]! | value
+        const result = await runner.run(0, cdb, serviceAction === 1 ? { dataOut: list } : {})
+        expect(result.senseData).toMatchObject({ keyName: 'ILLEGAL_REQUEST', asc: 0x24, ascq: 0x00, fieldPointer: { inCdb: true, byte, bit } })
+      }
+    }
+    // Fixed sense bytes 15-17: SKSV, C/D=1, BPV=1, BIT POINTER 6, FIELD POINTER 0001h.
+    const cdb = buildSanitize({ serviceAction: 2 })
+    cdb[1] = cdb[1]! | 0x40
+    expect((await runner.run(0, cdb)).sense!.subarray(15, 18)).toEqual(Buffer.from([0xce, 0x00, 0x01]))
+    expect((await runner.run(0, buildRead10({ lba: 0, blocks: 1 }))).dataIn).toEqual(Buffer.alloc(512, 0x99))
+  })
+
+  it('while it runs, only INQUIRY, REPORT LUNS and REQUEST SENSE are processed (SBC-3 4.11.2)', async () => {
+    const store = new FaultInjectingBackstore(new MemoryBackstore({ size: 256 * 512, chunkSize: 4096 }), { rules: [{ op: 'write', fault: { kind: 'latency', ms: 5 } }] })
+    const runner = await setup(new LogicalUnit({ backstore: store, removable: true, limits: { maxTransferLength: 16 } }))
+    const list = overwriteList(Buffer.from([0x22]), 4)
+    await runner.run(0, buildSanitize({ immed: true, serviceAction: 1, parameterListLength: list.length }), { dataOut: list })
+    for (const cdb of [buildTestUnitReady(), buildModeSense6({ pageCode: 0x3f, allocationLength: 255 }), buildPersistentReserveIn({ serviceAction: 0, allocationLength: 64 }), buildStartStopUnit({ immed: true, powerCondition: 1, loej: true })]) {
+      const result = await runner.run(0, cdb)
+      expect(result.senseData).toMatchObject({ keyName: 'NOT_READY', asc: 0x04, ascq: 0x1b })
+      expect(result.senseData!.progress).toBeGreaterThanOrEqual(0)
+    }
+    expect((await runner.run(0, buildInquiry({ allocationLength: 96 }))).status).toBe(ScsiStatus.GOOD)
+    expect((await runner.run(0, buildReportLuns({ allocationLength: 64 }))).status).toBe(ScsiStatus.GOOD)
+    expect(decodeSense((await runner.run(0, buildRequestSense({ allocationLength: 18 }))).dataIn!)).toMatchObject({ keyName: 'NOT_READY', asc: 0x04, ascq: 0x1b })
+    await runner.device.close()
+  })
+
+  it('goes on after ABORT TASK, LOGICAL UNIT RESET, target resets and I_T nexus loss; the command ends TASK ABORTED at once', async () => {
+    const store = new MemoryBackstore({ size: 256 * 512, chunkSize: 4096 })
+    store.close = () => Promise.resolve() // keep the data readable after the LU closes
+    const unit = new LogicalUnit({ backstore: store, thinProvisioned: true, sanitizeThroughput: 64 * 1024 })
+    const runner = await setup(unit)
+    const list = overwriteList(Buffer.from([0x33]))
+    const started = performance.now()
+    const command = runner.run(0, buildSanitize({ serviceAction: 1, parameterListLength: list.length }), { dataOut: list, tag: 500 })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(runner.device.abortTask(runner.nexus, 0, 500)).toBe('aborted')
+    expect((await command).status).toBe(ScsiStatus.TASK_ABORTED)
+    expect(performance.now() - started).toBeLessThan(1000) // 128 KiB at 64 KiB/s takes 2 s: the command did not wait
+    runner.device.lunReset(runner.nexus, 0)
+    runner.device.targetReset(runner.nexus, 'warm')
+    runner.device.nexusLoss(runner.nexus)
+    const again = new CommandRunner(runner.device, testNexus('again'))
+    await again.clearUnitAttentions(0)
+    expect((await again.run(0, buildTestUnitReady())).senseData).toMatchObject({ keyName: 'NOT_READY', asc: 0x04, ascq: 0x1b })
+    // Closing the LU lifts the pacing: the sanitize finishes at once and the blocks hold the pattern.
+    const closing = performance.now()
+    await unit.close()
+    expect(performance.now() - closing).toBeLessThan(1000)
+    const data = Buffer.alloc(256 * 512)
+    await store.read(0, 256, data)
+    expect(data.every((byte) => byte === 0x33)).toBe(true)
+  })
+
+  it('is paced to sanitizeThroughput: 128 KiB at 256 KiB/s takes about half a second', async () => {
+    const runner = await setup(memoryUnit({ blocks: 256, chunkSize: 4096, sanitizeThroughput: 256 * 1024, limits: { maxTransferLength: 64 } }))
+    const list = overwriteList(Buffer.from([0x44]))
+    const started = performance.now()
+    expect((await runner.run(0, buildSanitize({ serviceAction: 1, parameterListLength: list.length }), { dataOut: list })).status).toBe(ScsiStatus.GOOD)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450)
+    expect((await runner.run(0, buildRead10({ lba: 255, blocks: 1 }))).dataIn).toEqual(Buffer.alloc(512, 0x44))
+    expect(() => memoryUnit({ sanitizeThroughput: 0 })).toThrow(RangeError)
   })
 })

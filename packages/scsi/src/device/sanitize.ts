@@ -1,11 +1,12 @@
 // SANITIZE (SBC-3 5.30, 4.11): OVERWRITE writes the initialization pattern over every block (OVERWRITE COUNT
 // passes, inverted between passes when INVERT); BLOCK ERASE and CRYPTOGRAPHIC ERASE deallocate every block (a
 // backstore without unmap gets zeros written); EXIT FAILURE MODE leaves the failure state of a failed sanitize.
-// While a sanitize runs, medium access gets NOT READY, SANITIZE IN PROGRESS with its progress; with IMMED it runs
-// after GOOD is returned.
+// While a sanitize runs, every command but INQUIRY, REPORT LUNS and REQUEST SENSE gets NOT READY, SANITIZE IN
+// PROGRESS with its progress (execute.ts); with IMMED it runs after GOOD is returned. Once started it runs to the end:
+// ABORT TASK, the resets and I_T nexus loss do not stop it (SBC-3 4.11.2), and it may be paced (sanitizeThroughput).
 import { invalidField } from '../cdb/cdb.js'
 import { CheckCondition } from '../errors.js'
-import { type CommandContext, GOOD, type Outcome } from './context.js'
+import { type CommandContext, GOOD, type Outcome, untilAborted } from './context.js'
 import type { UnitState } from './unit-state.js'
 
 /** SANITIZE service actions (SBC-3 5.30.1 table 89). */
@@ -43,8 +44,41 @@ function overwriteParameters(context: CommandContext<'SANITIZE'>): OverwritePara
   return { invert: (first & 0x80) !== 0, passes, pattern: Buffer.from(list.subarray(4, 4 + patternLength)) }
 }
 
+/** Resolve after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Holds sanitize writes to the LU's sanitizeThroughput: waits until `bytes` written since `started` are within it. */
+class Pacer {
+  readonly #unit: UnitState
+  readonly #started = performance.now()
+  #bytes = 0
+
+  constructor(unit: UnitState) {
+    this.#unit = unit
+  }
+
+  async wrote(bytes: number): Promise<void> {
+    this.#bytes += bytes
+    const throughput = this.#unit.sanitizeThroughput
+    if (throughput === undefined) return
+    const due = (this.#bytes / throughput) * 1000
+    await pause(due - (performance.now() - this.#started), this.#unit.closing.signal)
+  }
+}
+
 /** Write `block` over every block of the LU, reporting progress (done/total of the whole sanitize). */
-async function fill(unit: UnitState, block: Buffer, onProgress: (blocks: number) => void): Promise<void> {
+async function fill(unit: UnitState, block: Buffer, pacer: Pacer, onProgress: (blocks: number) => void): Promise<void> {
   const chunkBlocks = Math.max(1, Math.floor(CHUNK_BYTES / unit.blockSize))
   const chunk = Buffer.allocUnsafe(Math.min(chunkBlocks, Math.max(unit.blockCount, 1)) * unit.blockSize)
   for (let offset = 0; offset < chunk.length; offset += block.length) block.copy(chunk, offset)
@@ -53,6 +87,7 @@ async function fill(unit: UnitState, block: Buffer, onProgress: (blocks: number)
     await unit.io('write', () => unit.backstore.write(done, chunk.subarray(0, take * unit.blockSize), { fua: false }))
     done += take
     onProgress(take)
+    await pacer.wrote(take * unit.blockSize)
   }
   await unit.io('flush', () => unit.backstore.flush())
 }
@@ -71,19 +106,20 @@ async function run(unit: UnitState, overwrite: OverwriteParameters | undefined, 
       done += blocks
       state.progress = Math.min(0xffff, Math.floor((done / total) * 0x10000))
     }
+    const pacer = new Pacer(unit)
     if (overwrite !== undefined) {
       const block = Buffer.allocUnsafe(unit.blockSize)
       for (let offset = 0; offset < block.length; offset += overwrite.pattern.length) overwrite.pattern.copy(block, offset)
       const inverted = Buffer.from(block.map((byte) => ~byte & 0xff))
       for (let pass = 0; pass < overwrite.passes; pass++) {
         // SBC-3 5.30.2.2: with INVERT the pattern is inverted between consecutive passes.
-        await fill(unit, overwrite.invert && pass % 2 === 1 ? inverted : block, advance)
+        await fill(unit, overwrite.invert && pass % 2 === 1 ? inverted : block, pacer, advance)
       }
     } else if (unit.backstore.unmap !== undefined && unit.blockCount > 0) {
       await unit.io('unmap', () => unit.backstore.unmap!(0, unit.blockCount))
       await unit.io('flush', () => unit.backstore.flush())
     } else {
-      await fill(unit, Buffer.alloc(unit.blockSize), advance)
+      await fill(unit, Buffer.alloc(unit.blockSize), pacer, advance)
     }
     unit.sanitizeFailed = undefined
   } catch (error) {
@@ -113,11 +149,12 @@ export async function sanitize(context: CommandContext<'SANITIZE'>): Promise<Out
   if (action === SanitizeAction.OVERWRITE) overwrite = overwriteParameters(context)
   else if (cdb.parameterListLength !== 0) throw invalidField('SANITIZE', 'parameterListLength', 'BLOCK ERASE and CRYPTOGRAPHIC ERASE take no parameter list')
   const running = run(unit, overwrite, cdb.ause)
-  if (cdb.immed) {
-    // The outcome is reported by REQUEST SENSE and by the failure state, not by this command.
-    unit.background(running)
-    return GOOD
-  }
-  await running
+  // The LU tracks the sanitize as background work either way: with IMMED the outcome is reported by REQUEST SENSE
+  // and the failure state, not by this command; without it the command waits for the sanitize, but ABORT TASK, a
+  // reset or the loss of the I_T nexus only end the command (TASK ABORTED at once, so the task management function
+  // completes): the sanitize operation itself goes on to the end (SBC-3 4.11.2).
+  unit.background(running)
+  if (cdb.immed) return GOOD
+  await untilAborted(running, context.signal)
   return GOOD
 }

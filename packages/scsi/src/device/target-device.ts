@@ -152,7 +152,7 @@ export class ScsiTargetDevice {
       if (!isUnitAttentionExempt(opcode)) throw new CheckCondition('ILLEGAL_REQUEST', 'LOGICAL_UNIT_NOT_SUPPORTED', { message: `no logical unit at LUN ${command.lun}` })
       const cdb = parseCdb(command.cdb)
       checkNaca(cdb)
-      const context = { device: this.#view, nexus: command.nexus, lun: command.lun, raw: command.cdb, dataOut: Buffer.alloc(0), expectedDataInLength: command.expectedDataInLength, signal: new AbortController().signal }
+      const context = { device: this.#view, nexus: command.nexus, lun: command.lun, raw: command.cdb, dataOut: Buffer.alloc(0), expectedDataOutLength: 0, expectedDataInLength: command.expectedDataInLength, signal: new AbortController().signal }
       let data: Buffer
       let allocation: number
       if (cdb.name === 'INQUIRY') {
@@ -240,7 +240,12 @@ export class ScsiTargetDevice {
     publish({ event: 'lun-reset', nexusId: nexus.id, lun, aborted })
   }
 
-  /** TARGET WARM RESET / TARGET COLD RESET (RFC 7143 11.5.1, SAM-5 6.3): a reset of every LU; cold is a power on. */
+  /**
+   * TARGET WARM RESET / TARGET COLD RESET (RFC 7143 11.5.1, SAM-5 6.3): a reset of every LU, and a unit attention for
+   * every I_T nexus, the one that asked included (BUS DEVICE RESET FUNCTION OCCURRED, the old name of a target reset);
+   * cold is a power on (POWER ON OCCURRED). An I_T nexus formed after the reset gets POWER ON, RESET, OR BUS DEVICE
+   * RESET OCCURRED (29/00) on its first command instead, as every new nexus does.
+   */
   targetReset(nexus: Nexus, kind: TargetResetKind): void {
     let aborted = 0
     for (const unit of this.#units.values()) aborted += this.#resetUnit(unitState(unit), kind === 'warm' ? 'BUS_DEVICE_RESET_FUNCTION_OCCURRED' : 'POWER_ON_OCCURRED')
@@ -258,7 +263,7 @@ export class ScsiTargetDevice {
       aborted += state.tasks.abort((task) => task.nexusId === nexus.id).length
       state.preventers.delete(nexus.id)
       state.reservations.nexusLoss(nexus)
-      if ([...state.attentions.nexusIds()].includes(nexus.id)) state.attentions.establish(nexus.id, 'I_T_NEXUS_LOSS_OCCURRED')
+      state.attentions.depart(nexus.id)
     }
     this.copyManager.nexusLoss(nexus)
     // Gone from PERSISTENT RESERVE OUT's view of connected nexuses; the LUs keep it for its unit attention.

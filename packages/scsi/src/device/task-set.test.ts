@@ -211,12 +211,15 @@ describe('task management (SAM-5 7)', () => {
     expect((await b.run(0, buildTestUnitReady())).status).toBe(ScsiStatus.GOOD)
   })
 
-  it('target warm and cold reset reach every LU', async () => {
+  it('target warm (29/03) and cold reset (29/01) reach every LU and every nexus; a nexus formed later gets 29/00', async () => {
     const device = testDevice(2)
     const a = new CommandRunner(device, testNexus('a'))
-    for (const lun of [0, 1]) await a.clearUnitAttentions(lun)
+    const b = new CommandRunner(device, testNexus('b'))
+    for (const lun of [0, 1]) for (const runner of [a, b]) await runner.clearUnitAttentions(lun)
     device.targetReset(a.nexus, 'warm')
-    for (const lun of [0, 1]) expect((await a.run(lun, buildTestUnitReady())).senseData).toMatchObject({ asc: 0x29, ascq: 0x03 })
+    for (const lun of [0, 1]) for (const runner of [a, b]) expect((await runner.run(lun, buildTestUnitReady())).senseData).toMatchObject({ asc: 0x29, ascq: 0x03 })
+    const late = new CommandRunner(device, testNexus('late'))
+    expect((await late.run(0, buildTestUnitReady())).senseData).toMatchObject({ asc: 0x29, ascq: 0x00 })
     device.targetReset(a.nexus, 'cold')
     for (const lun of [0, 1]) expect((await a.run(lun, buildTestUnitReady())).senseData).toMatchObject({ asc: 0x29, ascq: 0x01 })
   })

@@ -19,6 +19,35 @@ describe('UnitAttentions', () => {
     attentions.touch('n')
     expect(attentions.peek('n')).toBeUndefined()
   })
+
+  it('keeps the state of at most maxDeparted departed nexuses; an evicted one comes back as new (SAM-5 6.3.1)', () => {
+    const attentions = new UnitAttentions(3)
+    for (let i = 0; i < 10; i++) {
+      attentions.touch(`n${i}`)
+      attentions.take(`n${i}`)
+      attentions.depart(`n${i}`)
+    }
+    expect([...attentions.nexusIds()]).toEqual(['n7', 'n8', 'n9'])
+    expect(attentions.list('n9')).toEqual(['I_T_NEXUS_LOSS_OCCURRED'])
+    expect(attentions.list('n0')).toEqual([])
+    attentions.touch('n0')
+    expect(attentions.list('n0')).toEqual(['POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED'])
+    // A nexus that is back no longer counts as departed: it is not evicted by later departures.
+    attentions.touch('n7')
+    for (let i = 10; i < 15; i++) {
+      attentions.touch(`n${i}`)
+      attentions.depart(`n${i}`)
+    }
+    expect([...attentions.nexusIds()]).toEqual(['n7', 'n0', 'n12', 'n13', 'n14'])
+    expect(attentions.list('n7')).toEqual(['I_T_NEXUS_LOSS_OCCURRED'])
+  })
+
+  it('ignores the departure of a nexus it never saw', () => {
+    const attentions = new UnitAttentions(1)
+    attentions.depart('stranger')
+    expect([...attentions.nexusIds()]).toEqual([])
+    expect(attentions.list('stranger')).toEqual([])
+  })
 })
 
 describe('unit attention sequences (SAM-5 5.14)', () => {

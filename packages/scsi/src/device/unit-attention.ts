@@ -6,12 +6,26 @@ import { Asc } from '../sense/asc.js'
 
 /** Pending conditions per nexus are bounded; past this the oldest non-reset one is dropped (SPC-4 4.5.2.4.5 overflow). */
 const MAX_PENDING = 16
+/**
+ * Departed nexuses (I_T nexus loss) whose conditions an LU keeps, least recently departed dropped first. One evicted
+ * and back later is a nexus never seen: it gets POWER ON, RESET, OR BUS DEVICE RESET OCCURRED (SAM-5 6.3.1), so
+ * initiators that come and go with new ISIDs cost the LU bounded memory.
+ */
+export const MAX_DEPARTED_NEXUSES = 1024
 
 const isReset = (asc: AscName): boolean => Asc[asc].code[0] === 0x29
 
 export class UnitAttentions {
   private readonly pending = new Map<string, AscName[]>()
   private readonly seen = new Set<string>()
+  /** Nexuses gone (I_T nexus loss) and not back, oldest departure first. */
+  private readonly departed = new Set<string>()
+
+  private readonly maxDeparted: number
+
+  constructor(maxDeparted = MAX_DEPARTED_NEXUSES) {
+    this.maxDeparted = maxDeparted
+  }
 
   /** Nexuses this LU has seen. */
   nexusIds(): IterableIterator<string> {
@@ -20,9 +34,29 @@ export class UnitAttentions {
 
   /** Note a command from a nexus; the first one establishes the power-on condition (SAM-5 6.3.1). */
   touch(nexusId: string): void {
-    if (this.seen.has(nexusId)) return
+    if (this.seen.has(nexusId)) {
+      if (this.departed.size > 0) this.departed.delete(nexusId)
+      return
+    }
     this.seen.add(nexusId)
     this.pending.set(nexusId, ['POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED'])
+  }
+
+  /**
+   * The nexus is gone (SAM-5 6.3.4): if this LU has seen it, it learns I_T NEXUS LOSS OCCURRED when it comes back,
+   * and its state is kept among the most recent `maxDeparted` departures.
+   */
+  depart(nexusId: string): void {
+    if (!this.seen.has(nexusId)) return
+    this.establish(nexusId, 'I_T_NEXUS_LOSS_OCCURRED')
+    this.departed.delete(nexusId)
+    this.departed.add(nexusId)
+    while (this.departed.size > this.maxDeparted) {
+      const oldest = this.departed.values().next().value as string
+      this.departed.delete(oldest)
+      this.seen.delete(oldest)
+      this.pending.delete(oldest)
+    }
   }
 
   /** Establish a condition for one nexus. */

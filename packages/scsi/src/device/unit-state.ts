@@ -21,11 +21,11 @@ export interface UnitLimits {
   readonly maxTransferLength?: number
   /** Preferred transfer size (default 1 MiB worth). */
   readonly optimalTransferLength?: number
-  /** Most blocks one UNMAP deallocates in total (thin LUs; default 1 GiB worth). */
+  /** Most blocks one UNMAP deallocates in total (thin LUs; default 1 GiB worth, at most 2^20 blocks). */
   readonly maxUnmapLbaCount?: number
   /** Most UNMAP block descriptors in one parameter list (thin LUs; default 256). */
   readonly maxUnmapDescriptorCount?: number
-  /** Most blocks one WRITE SAME writes (default 1 GiB worth). */
+  /** Most blocks one WRITE SAME writes (default 65535, LIO's MAXIMUM WRITE SAME LENGTH). */
   readonly maxWriteSameLength?: number
   /** Most blocks one COMPARE AND WRITE compares and writes (default 64, at most 255). */
   readonly maxCompareAndWriteLength?: number
@@ -53,6 +53,12 @@ export interface LogicalUnitOptions {
   readonly writeCache?: boolean
   /** LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT of READ CAPACITY(16) (default 0). */
   readonly physicalBlockExponent?: number
+  /**
+   * Bytes per second a sanitize writes at most (SANITIZE OVERWRITE, and the zero fill of a backstore without unmap);
+   * default unbounded. A sanitize is a background operation of the LU (SBC-3 4.11) that may run long, as on a real
+   * medium; bounding it keeps it from starving the other LUs of the host's storage. Closing the LU lifts the bound.
+   */
+  readonly sanitizeThroughput?: number
   readonly limits?: UnitLimits
 }
 
@@ -78,6 +84,10 @@ export class UnitState {
   readonly removable: boolean
   readonly thin: boolean
   readonly physicalBlockExponent: number
+  /** Bytes per second of sanitize writes (undefined: unbounded). */
+  readonly sanitizeThroughput: number | undefined
+  /** Aborted when the LU closes: background work stops pacing itself and finishes as fast as it can. */
+  readonly closing = new AbortController()
   readonly limits: BlockLimits
   readonly modes: ModeParameters
   readonly lock = new RangeLock()
@@ -116,6 +126,9 @@ export class UnitState {
     this.removable = options.removable === true
     this.thin = options.thinProvisioned === true
     this.physicalBlockExponent = positive('physicalBlockExponent', options.physicalBlockExponent, 0, 15)
+    const throughput = options.sanitizeThroughput
+    if (throughput !== undefined && !(Number.isFinite(throughput) && throughput > 0)) throw new RangeError(`sanitizeThroughput ${throughput} is not a positive number of bytes per second`)
+    this.sanitizeThroughput = throughput
     this.modes = new ModeParameters({ writeCache: options.writeCache ?? true })
     this.tasks = new TaskSet(positive('queueDepth', options.queueDepth, 128, 65535) || 1)
     const blockSize = backstore.blockSize
@@ -128,11 +141,14 @@ export class UnitState {
       maxTransferLength,
       optimalTransferLength: Math.min(maxTransferLength, positive('optimalTransferLength', limits.optimalTransferLength, Math.max(1, Math.floor(MiB / blockSize)))),
       maxPrefetchLength: maxTransferLength,
-      maxUnmapLbaCount: this.thin ? positive('maxUnmapLbaCount', limits.maxUnmapLbaCount, Math.floor((1024 * MiB) / blockSize)) : 0,
+      // 2^20 blocks at most by default: initiators (libiscsi's Inquiry.BlockLimits) take a larger explicit limit for
+      // a bogus one; FFFFFFFFh would mean no limit at all, which one command should not have.
+      maxUnmapLbaCount: this.thin ? positive('maxUnmapLbaCount', limits.maxUnmapLbaCount, Math.min(Math.floor((1024 * MiB) / blockSize), 1 << 20)) : 0,
       maxUnmapDescriptorCount: this.thin ? positive('maxUnmapDescriptorCount', limits.maxUnmapDescriptorCount, 256) : 0,
       optimalUnmapGranularity: this.thin ? Math.max(1, backstore.unmapGranularity ?? 1) : 0,
       ...(this.thin && (backstore.unmapGranularity ?? 1) > 1 ? { unmapGranularityAlignment: 0 } : {}),
-      maxWriteSameLength: positive('maxWriteSameLength', limits.maxWriteSameLength, Math.floor((1024 * MiB) / blockSize)),
+      // One WRITE SAME holds the LU's range lock while it writes every block: 65535 blocks (LIO's default) bounds it.
+      maxWriteSameLength: positive('maxWriteSameLength', limits.maxWriteSameLength, 0xffff),
       maxAtomicTransferLength: atomic,
       atomicAlignment: atomic > 0 ? 1 : 0,
       atomicTransferLengthGranularity: atomic > 0 ? 1 : 0,
