@@ -3,7 +3,8 @@
 //
 //   target side:    the same libiscsi / QEMU clients against tgtd and against our target (apps/target)
 //   initiator side: our CLI's `iscsi bench` against tgtd versus libiscsi's iscsi-perf against tgtd
-//   digests:        header digests on versus off, both against the targets and with our initiator on our target
+//   digests:        header digests on versus off against both targets (libiscsi has no data digests), and header
+//                   plus data digests on versus off with our initiator on our target
 //
 // Each workload runs against both sides in alternation (A B A B ...) for --rounds rounds of --seconds each, and the
 // table shows medians. CPU seconds and peak RSS come from /proc for the target process (srv) and the client
@@ -28,8 +29,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 const repoRoot = resolve(here, '..', '..')
 
 // ---------------------------------------------------------------------------------------------------------------
-// Workloads. A side names the server it runs against (ours, ours-hd, tgt, tgt-hd: "-hd" targets only accept
-// HeaderDigest=CRC32C) and its client. Ratios are always A/B (the first side over the second).
+// Workloads. A side names the server it runs against (ours, ours-hd, ours-dd, tgt, tgt-hd: "-hd" targets only accept
+// HeaderDigest=CRC32C, "-dd" both HeaderDigest=CRC32C and DataDigest=CRC32C) and its client. Ratios are always A/B (the first side over the second).
 
 const perf = (bytes, depth, random, headerDigest = false) => ({
   tool: 'iscsi-perf',
@@ -42,10 +43,10 @@ const qemu = (bytes, depth, write) => ({
   calibrationCount: Math.max(500, Math.round((8 * 1024 * 1024) / bytes)),
   run: (ctx, server, count) => runQemuBench({ url: server.url, bytes, depth, count, write, targetPid: server.pid }),
 })
-const ours = (rw, bytes, depth, headerDigest = false) => ({
-  tool: `iscsi bench${headerDigest ? ' --header-digest' : ''}`,
+const ours = (rw, bytes, depth, digests = false) => ({
+  tool: `iscsi bench${digests ? ' --header-digest --data-digest' : ''}`,
   run: (ctx, server) =>
-    runOurBench({ repoRoot: ctx.buildRoot, url: server.url, rw, bytes, depth, seconds: ctx.seconds, headerDigest, targetPid: server.pid }),
+    runOurBench({ repoRoot: ctx.buildRoot, url: server.url, rw, bytes, depth, seconds: ctx.seconds, headerDigest: digests, dataDigest: digests, targetPid: server.pid }),
 })
 
 const KiB = 1024
@@ -91,14 +92,14 @@ const WORKLOADS = [
     sides: [{ label: 'iscsi', server: 'tgt', ...ours('read', 128 * KiB, 16) }, { label: 'iscsi-perf', server: 'tgt', ...perf(128 * KiB, 16, false) }],
   },
   {
-    id: 'init-hd-randread4k', group: 'digest', title: 'our initiator on our target: 4 KiB random read, qd 32, digest on/off', depth: 32,
-    goal: { metric: 'iops', min: 0.85, text: 'header digests on >= 0.85x off' },
-    sides: [{ label: 'hd on', server: 'ours-hd', ...ours('randread', 4 * KiB, 32, true) }, { label: 'hd off', server: 'ours', ...ours('randread', 4 * KiB, 32) }],
+    id: 'init-digest-randread4k', group: 'digest', title: 'our initiator on our target: 4 KiB random read, qd 32, header+data digests on/off', depth: 32,
+    goal: { metric: 'iops', min: 0.85, text: 'header+data digests on >= 0.85x off' },
+    sides: [{ label: 'digests on', server: 'ours-dd', ...ours('randread', 4 * KiB, 32, true) }, { label: 'digests off', server: 'ours', ...ours('randread', 4 * KiB, 32) }],
   },
   {
-    id: 'init-hd-seqread128k', group: 'digest', title: 'our initiator on our target: 128 KiB sequential read, qd 16, digest on/off', depth: 16,
-    goal: { metric: 'bytesPerSecond', min: 0.85, text: 'header digests on >= 0.85x off' },
-    sides: [{ label: 'hd on', server: 'ours-hd', ...ours('read', 128 * KiB, 16, true) }, { label: 'hd off', server: 'ours', ...ours('read', 128 * KiB, 16) }],
+    id: 'init-digest-seqread128k', group: 'digest', title: 'our initiator on our target: 128 KiB sequential read, qd 16, header+data digests on/off', depth: 16,
+    goal: { metric: 'bytesPerSecond', min: 0.85, text: 'header+data digests on >= 0.85x off' },
+    sides: [{ label: 'digests on', server: 'ours-dd', ...ours('read', 128 * KiB, 16, true) }, { label: 'digests off', server: 'ours', ...ours('read', 128 * KiB, 16) }],
   },
 ]
 
@@ -211,7 +212,7 @@ function needsOf(workloads) {
   return {
     servers,
     tgt: servers.has('tgt') || servers.has('tgt-hd'),
-    ours: servers.has('ours') || servers.has('ours-hd'),
+    ours: servers.has('ours') || servers.has('ours-hd') || servers.has('ours-dd'),
     cli: tools.has('iscsi'),
     tools: [...tools].filter((t) => t !== 'iscsi'),
   }
@@ -225,9 +226,9 @@ async function startServers(needs, dir, options, buildRoot) {
   const images = [...(needs.tgt ? [tgtImage] : []), ...(needs.ours ? [oursImage] : [])]
   log(`writing ${images.length} backing file(s) of ${fmt(options.size / 1024 ** 2)} MiB, ${fmt(options.fill / 1024 ** 2)} MiB of random data each ...`)
   await createImages(images, { size: options.size, fill: options.fill })
-  if (needs.servers.has('ours-hd')) {
-    // The header-digest instance serves the same data through a hard link: same blocks, its own allocation sidecar.
-    linkSync(oursImage, join(dir, 'ours-hd.img'))
+  for (const key of ['ours-hd', 'ours-dd']) {
+    // The digest instances serve the same data through hard links: same blocks, each its own allocation sidecar.
+    if (needs.servers.has(key)) linkSync(oursImage, join(dir, `${key}.img`))
   }
 
   if (needs.tgt) {
@@ -241,14 +242,14 @@ async function startServers(needs, dir, options, buildRoot) {
     }
     stops.push(tgtd.stop)
   }
-  for (const key of ['ours', 'ours-hd']) {
+  for (const key of ['ours', 'ours-hd', 'ours-dd']) {
     if (!needs.servers.has(key)) continue
     const dataDir = join(dir, `${key}-data`)
     mkdirSync(dataDir)
     if (options.profile !== undefined) mkdirSync(options.profile, { recursive: true })
     const target = await startOurTarget({
       repoRoot: buildRoot, key, iqn: `iqn.2026-11.io.iscsi-ts.bench:${key}`, image: join(dir, `${key}.img`), dataDir,
-      headerDigest: key === 'ours-hd', cpuProfileDir: options.profile, env: { ...process.env, ...options.oursEnv },
+      headerDigest: key !== 'ours', dataDigest: key === 'ours-dd', cpuProfileDir: options.profile, env: { ...process.env, ...options.oursEnv },
     })
     log(`our target (${key}) pid ${target.pid} on 127.0.0.1:${target.port}`)
     servers[key] = { key, pid: target.pid, url: target.url, alive: target.tracked.isRunning, output: target.output, name: `our target (${key})` }

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // iscsi-target: parse the command line, run the server until a signal stops it, exit with 0 (clean), 1 (runtime
 // failure) or 2 (usage or configuration error).
-import { parseCommandLine } from './cli.js'
-import { ExitCode, exitCodeOf } from './errors.js'
-import { runServer } from './server.js'
+// V8 tuning first, before the modules below load and the heap grows (heap-tuning.ts): they are imported dynamically
+// so that a bundler cannot hoist them above it.
+import './heap-tuning.js'
+
+const { parseCommandLine } = await import('./cli.js')
+const { ExitCode, exitCodeOf } = await import('./errors.js')
+const { runServer } = await import('./server.js')
 
 async function main(argv: readonly string[]): Promise<number> {
   const invocation = parseCommandLine(argv, {

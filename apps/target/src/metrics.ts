@@ -119,7 +119,20 @@ export class ServerMetrics {
       registers,
     })
     for (const result of ['success', 'failure']) this.reloads.inc({ result }, 0)
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry })
+    if (options.defaultMetrics ?? true) this.collectDefaults()
+  }
+
+  #defaults = false
+
+  /**
+   * Start collecting prom-client's default process and Node.js metrics (idempotent). Its GC duration histogram
+   * observes every garbage collection, which costs a busy target CPU on every command it serves: a server turns it
+   * on only when /metrics is served.
+   */
+  collectDefaults(): void {
+    if (this.#defaults) return
+    this.#defaults = true
+    collectDefaultMetrics({ register: this.registry })
   }
 
   /** Count the target's events; returns the function that stops. */

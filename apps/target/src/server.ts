@@ -112,7 +112,8 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   const logger = options.logger ?? createLogger({ level: config.logLevel, ...(options.logFormat === undefined ? {} : { format: options.logFormat }) })
   const pool = new UnitPool(options.openUnit)
   let target: IscsiTarget | undefined
-  const metrics = new ServerMetrics({ source: () => target })
+  // prom-client's default metrics only while /metrics is served (their GC observer costs CPU per collection).
+  const metrics = new ServerMetrics({ source: () => target, defaultMetrics: config.metrics !== undefined })
   let unsubscribeLogs = subscribeLogs(logger)
   // Commands are published only while someone listens; count them only when metrics are served.
   let unsubscribeMetrics = config.metrics === undefined ? () => undefined : metrics.subscribe()
@@ -212,6 +213,7 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
       await metricsServer?.close()
       metricsServer = undefined
       if (next.metrics !== undefined) {
+        metrics.collectDefaults()
         try {
           metricsServer = await startMetricsServer(next.metrics, metrics.registry)
           logger.info({ url: `http://${formatHostPort(metricsServer.address)}/metrics` }, 'metrics listening')

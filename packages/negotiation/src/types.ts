@@ -2,22 +2,11 @@
 // login stage numbers; the target and initiator packages glue it to PDUs (RFC 7143 6, 11.10-11.13, 12, 13).
 import type { ChapChallengeCache } from './chap.js'
 import type { NegotiationError } from './errors.js'
+import type { RejectReason } from '@iscsi-ts/pdu'
 
-/** Login stages carried in CSG/NSG (RFC 7143 11.12.3). 2 is reserved. */
-export const LoginStage = {
-  SecurityNegotiation: 0,
-  LoginOperationalNegotiation: 1,
-  FullFeaturePhase: 3,
-} as const
-export type LoginStage = (typeof LoginStage)[keyof typeof LoginStage]
-
-/** Reject reasons used for text errors in full feature phase (RFC 7143 11.17.1). */
-export const RejectReason = {
-  ProtocolError: 0x04,
-  InvalidPduField: 0x09,
-  LongOperationReject: 0x0a,
-} as const
-export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason]
+// Login stages (CSG/NSG, RFC 7143 11.12.3) and Reject reasons (RFC 7143 11.17.1) are the PDU layer's tables:
+// negotiation answers in the same numbers the PDUs carry.
+export { LoginStage, RESERVED_TAG, RejectReason } from '@iscsi-ts/pdu'
 
 /** One key=value pair, in wire order (RFC 7143 6.1). */
 export interface TextPair {
@@ -285,8 +274,6 @@ export interface InitiatorLoginOptions {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Text negotiation in full feature phase (RFC 7143 11.10, 11.11)
-
-export const RESERVED_TAG = 0xffffffff
 
 export interface TextRequestFields {
   /** F bit. */

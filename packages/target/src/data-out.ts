@@ -33,6 +33,8 @@ interface OutstandingR2T {
   dataSN: number
 }
 
+const NO_R2TS: readonly R2TRequest[] = []
+
 function fail(code: readonly [number, number], message: string): never {
   throw new DataOutError(code[0], code[1], message)
 }
@@ -51,7 +53,8 @@ export class WriteTransfer {
   #unsolicitedOpen: boolean
   #nextR2TOffset: number
   #nextR2TSN = 0
-  readonly #r2ts = new Map<number, OutstandingR2T>()
+  /** Outstanding R2Ts by TTT; made with the first R2T (most writes come whole as immediate data). */
+  #r2ts: Map<number, OutstandingR2T> | undefined
 
   /**
    * Validates the command's immediate data and F bit (RFC 7143 11.2.1, 13.10 ImmediateData, 13.11 InitialR2T,
@@ -105,7 +108,7 @@ export class WriteTransfer {
 
   /** True when every byte the command needs is here and no burst is still open. */
   get complete(): boolean {
-    return !this.#unsolicitedOpen && this.#r2ts.size === 0 && this.#nextR2TOffset >= this.needed
+    return !this.#unsolicitedOpen && (this.#r2ts?.size ?? 0) === 0 && this.#nextR2TOffset >= this.needed
   }
 
   /** R2TSNs used so far (bidirectional commands continue DataSN after them). */
@@ -114,7 +117,7 @@ export class WriteTransfer {
   }
 
   get outstandingR2Ts(): number {
-    return this.#r2ts.size
+    return this.#r2ts?.size ?? 0
   }
 
   /** The assembled data (length `needed`); valid once `complete`. */
@@ -123,15 +126,18 @@ export class WriteTransfer {
   }
 
   /** The R2Ts to send now to keep up to MaxOutstandingR2T bursts open (RFC 7143 13.17). */
-  nextR2Ts(allocateTtt: () => number): R2TRequest[] {
+  nextR2Ts(allocateTtt: () => number): readonly R2TRequest[] {
+    // Most writes come whole as immediate data: nothing to solicit, nothing allocated.
+    if (this.#nextR2TOffset >= this.needed) return NO_R2TS
     const out: R2TRequest[] = []
-    while (this.#r2ts.size < this.#burst.maxOutstandingR2T && this.#nextR2TOffset < this.needed) {
+    const r2ts = (this.#r2ts ??= new Map())
+    while (r2ts.size < this.#burst.maxOutstandingR2T && this.#nextR2TOffset < this.needed) {
       const offset = this.#nextR2TOffset
       const length = Math.min(this.#burst.maxBurstLength, this.needed - offset)
       const ttt = allocateTtt()
       const r2tSN = this.#nextR2TSN
       this.#nextR2TSN = (this.#nextR2TSN + 1) >>> 0
-      this.#r2ts.set(ttt, { r2tSN, offset, end: offset + length, next: offset, dataSN: 0 })
+      r2ts.set(ttt, { r2tSN, offset, end: offset + length, next: offset, dataSN: 0 })
       this.#nextR2TOffset = offset + length
       out.push({ ttt, r2tSN, bufferOffset: offset, desiredDataTransferLength: length })
     }
@@ -165,7 +171,7 @@ export class WriteTransfer {
       if (pdu.final) this.#unsolicitedOpen = false
       return
     }
-    const r2t = this.#r2ts.get(pdu.ttt)
+    const r2t = this.#r2ts?.get(pdu.ttt)
     if (r2t === undefined) {
       fail(TransportAsc.INVALID_TARGET_PORT_TRANSFER_TAG_RECEIVED, `Data-Out with TTT 0x${pdu.ttt.toString(16)} answers no outstanding R2T`)
     }
@@ -185,7 +191,7 @@ export class WriteTransfer {
     this.#store(offset, pdu.data)
     r2t.next = end
     r2t.dataSN = (r2t.dataSN + 1) >>> 0
-    if (pdu.final) this.#r2ts.delete(pdu.ttt)
+    if (pdu.final) this.#r2ts?.delete(pdu.ttt)
   }
 
   #store(offset: number, data: Buffer): void {

@@ -101,6 +101,21 @@ describe('PduWriter', () => {
     expect(writer.bytesWritten).toBe(48 + 8 + 48)
   })
 
+  it('sends a burst of PDUs from one callback when that callback is done, a lone PDU after the I/O phase', async () => {
+    const socket = new FakeSocket()
+    const writer = writerOn(socket)
+    writer.send(dataIn(Buffer.alloc(4096), 1))
+    await new Promise((resolve) => process.nextTick(resolve))
+    // One PDU: it waits for the end of the loop's I/O phase, where other completions may join it.
+    expect(socket.writes).toHaveLength(0)
+    await nextImmediate()
+    expect(socket.writes).toHaveLength(1)
+    for (let i = 0; i < 4; i++) writer.send(dataIn(Buffer.alloc(4096), 10 + i))
+    await new Promise((resolve) => process.nextTick(resolve))
+    // Four from one callback: they leave before the loop goes back to I/O.
+    expect(decodeAll(Buffer.concat(socket.writes.slice(1))).map((p) => ('itt' in p ? p.itt : -1))).toEqual([10, 11, 12, 13])
+  })
+
   it('passes large data segments by reference between slab regions, in one cork/uncork', async () => {
     const socket = new FakeSocket()
     const writer = writerOn(socket)

@@ -1,6 +1,8 @@
 // The connection's write path. PDUs sent while the event loop handles one batch of I/O (a socket read, the backstore
-// completions of one poll) leave together: they are queued here and flushed from a setImmediate as one cork/uncork,
-// so the kernel sees one writev per batch instead of one per PDU (ws `lib/sender.js` corks the same way).
+// completions of one poll) leave together: they are queued here and flushed as one cork/uncork, so the kernel sees
+// one writev per batch instead of one per PDU (ws `lib/sender.js` corks the same way). A batch leaves at the end of
+// the callback that made it when it holds a few PDUs (the answers to one socket read), else from a setImmediate
+// after the loop's I/O phase, with whatever other completions of that phase added.
 //
 // Headers (BHS, AHS, header digest) are encoded with `encodeHeader` straight into a slab, a reused 128 KiB buffer;
 // small data segments are copied in right behind their header, so a batch of 4 KiB Data-In becomes a few contiguous
@@ -22,6 +24,12 @@ const COPY_LIMIT = 16 * 1024
 const MAX_HEADER = BHS_LENGTH + MAX_AHS_LENGTH + 4
 /** Queued bytes that force a flush without waiting for the end of the batch (bounds what one batch holds). */
 const FLUSH_BYTES = 256 * 1024
+/**
+ * PDUs queued within one callback that make the batch leave at the end of that callback rather than after the
+ * event loop's I/O phase. Single completions (a large read finishing in the thread pool) still wait for their
+ * neighbours; the responses to one socket read's worth of commands go at once.
+ */
+const TICK_PDUS = 4
 /** Free slabs kept for reuse across connections (the rest are left to the GC). */
 const POOL_SLABS = 16
 
@@ -63,9 +71,16 @@ export class PduWriter {
   /** The write callback of each chunk: its slab's release, or the drain check for a caller's data segment. */
   readonly #callbacks: Array<() => void> = []
   #queued = 0
+  /** PDUs queued since the last flush. */
+  #queuedPdus = 0
   #scheduled = false
+  #tickScheduled = false
   readonly #flushNow = (): void => {
     this.#scheduled = false
+    this.flush()
+  }
+  readonly #flushAfterTick = (): void => {
+    this.#tickScheduled = false
     this.flush()
   }
   readonly #written = (): void => this.#checkDrain()
@@ -141,6 +156,7 @@ export class PduWriter {
     this.#offset = offset
     const bytes = headerBytes + length + trailer
     this.#queued += bytes
+    this.#queuedPdus++
     this.#bytes += bytes
     this.#pdus++
     if (channels.pduSend.hasSubscribers) {
@@ -148,9 +164,17 @@ export class PduWriter {
     }
     if (this.#queued >= FLUSH_BYTES) {
       this.flush()
-    } else if (!this.#scheduled) {
+      return
+    }
+    if (!this.#scheduled) {
       this.#scheduled = true
       setImmediate(this.#flushNow)
+    }
+    if (this.#queuedPdus === TICK_PDUS && !this.#tickScheduled) {
+      // A burst from one callback (the commands of one socket read): send it when this callback's work is done,
+      // so the initiator can start on it while the target goes on with the rest of the loop.
+      this.#tickScheduled = true
+      process.nextTick(this.#flushAfterTick)
     }
   }
 
@@ -163,6 +187,7 @@ export class PduWriter {
     const callbacks = this.#callbacks
     const socket = this.#socket
     this.#queued = 0
+    this.#queuedPdus = 0
     if (socket.destroyed || !socket.writable) {
       for (const release of callbacks) release()
     } else {

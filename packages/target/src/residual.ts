@@ -43,8 +43,10 @@ export function commandResiduals(options: {
       bidiRead: residualOf(options.expectedBidirectionalReadLength, options.dataInLength),
     }
   }
-  if (write) return { main: residualOf(edtl, options.dataOutLength), bidiRead: NO_RESIDUAL }
-  if (read) return { main: residualOf(edtl, options.dataInLength), bidiRead: NO_RESIDUAL }
   // Neither R nor W: the initiator expects no data; anything the command wanted is an overflow.
-  return { main: residualOf(edtl, Math.max(options.dataInLength, options.dataOutLength)), bidiRead: NO_RESIDUAL }
+  const main = residualOf(edtl, write ? options.dataOutLength : read ? options.dataInLength : Math.max(options.dataInLength, options.dataOutLength))
+  // The usual case, an exact transfer, shares one answer.
+  return main === NO_RESIDUAL ? NO_RESIDUALS : { main, bidiRead: NO_RESIDUAL }
 }
+
+const NO_RESIDUALS: CommandResiduals = { main: NO_RESIDUAL, bidiRead: NO_RESIDUAL }

@@ -2,8 +2,8 @@
 // connections, its task table, and the path of a SCSI command from arrival to response: immediate data, unsolicited
 // Data-Out and R2Ts, delivery in CmdSN order, execution by the device, Data-In and status on the connection the
 // command came on (connection allegiance, RFC 7143 4.2.3.1).
-import { RejectReason, decodeLun } from '@iscsi-ts/pdu'
-import type { DataOutPdu, Pdu, ScsiCommandPdu, TargetPdu } from '@iscsi-ts/pdu'
+import { RESERVED_TAG, RejectReason, ScsiResponseCode, decodeLun } from '@iscsi-ts/pdu'
+import type { DataInPdu, DataOutPdu, Pdu, ScsiCommandPdu, ScsiResponsePdu, TargetPdu } from '@iscsi-ts/pdu'
 import type { SessionParameters } from '@iscsi-ts/negotiation'
 import type { Nexus, ScsiResult } from '@iscsi-ts/scsi'
 import { channels, publishError } from './channels.js'
@@ -11,11 +11,12 @@ import { CmdSnWindow } from './cmdsn-window.js'
 import type { ResolvedLimits } from './config.js'
 import { dataInSegments } from './data-in.js'
 import { WriteTransfer } from './data-out.js'
+import type { BurstParameters } from './data-out.js'
 import { DataOutError, TargetError, TargetErrorCode } from './errors.js'
 import { LunView } from './lun-view.js'
 import { buildNexus, isidHex } from './nexus.js'
-import { commandResiduals } from './residual.js'
-import { dataInPdu, r2tPdu, scsiResponsePdu } from './responses.js'
+import { NO_RESIDUAL, commandResiduals } from './residual.js'
+import { dataInPdu, r2tPdu, senseSegment } from './responses.js'
 import type { Sequence } from './responses.js'
 import { SenseKeyCode, TransportAsc, fixedSense } from './sense.js'
 import { TagTable } from './tag-table.js'
@@ -99,6 +100,8 @@ export class Session<C extends SessionConnection = SessionConnection> {
   readonly nexus: Nexus | undefined
   readonly window: CmdSnWindow<Ordered<C>>
   view: LunView
+  /** The negotiated burst limits every write of the session uses (RFC 7143 13.10-13.17), made once. */
+  readonly #burst: BurstParameters
   readonly #host: SessionHost
   #ttt = 0
   #immediateTasks = 0
@@ -108,6 +111,8 @@ export class Session<C extends SessionConnection = SessionConnection> {
   #lunNumber = -1
   /** Bound once: what the CmdSN window delivers in order holds a slot. */
   readonly #deliverInSlot = (next: Ordered<SessionConnection>): void => this.#deliver(next as Ordered<C>, true)
+  /** Bound once: TTTs for the R2Ts of a write. */
+  readonly #allocateTtt = (): number => this.allocateTtt()
   /** Bound once: the read admitted on its connection starts executing. */
   readonly #startAdmitted = (task: Task<SessionConnection>): void => {
     task.admitted = task.expectedReadLength
@@ -127,6 +132,14 @@ export class Session<C extends SessionConnection = SessionConnection> {
     this.#host = init.host
     this.window = new CmdSnWindow<Ordered<C>>(init.initialCmdSN, init.host.limits.queueDepth)
     this.tasks = new TagTable<Task<C>>(init.host.limits.queueDepth)
+    const p = init.parameters
+    this.#burst = {
+      initialR2T: p.initialR2T,
+      immediateData: p.immediateData,
+      firstBurstLength: p.firstBurstLength,
+      maxBurstLength: p.maxBurstLength,
+      maxOutstandingR2T: p.maxOutstandingR2T,
+    }
     this.view = new LunView(init.lunMap)
     this.nexus =
       init.type === 'Normal' && init.targetName !== undefined
@@ -270,20 +283,13 @@ export class Session<C extends SessionConnection = SessionConnection> {
       return
     }
     task.reservedBytes = needed
-    const p = this.parameters
     try {
       task.transfer = new WriteTransfer({
         expectedDataTransferLength: task.expectedDataTransferLength,
         needed,
         immediate: pdu.data,
         final: pdu.final,
-        burst: {
-          initialR2T: p.initialR2T,
-          immediateData: p.immediateData,
-          firstBurstLength: p.firstBurstLength,
-          maxBurstLength: p.maxBurstLength,
-          maxOutstandingR2T: p.maxOutstandingR2T,
-        },
+        burst: this.#burst,
       })
     } catch (error) {
       if (!(error instanceof DataOutError)) throw error
@@ -310,7 +316,7 @@ export class Session<C extends SessionConnection = SessionConnection> {
   #sendR2Ts(task: Task<C>): void {
     const transfer = task.transfer
     if (transfer === undefined || task.connection.closed) return
-    for (const r2t of transfer.nextR2Ts(() => this.allocateTtt())) {
+    for (const r2t of transfer.nextR2Ts(this.#allocateTtt)) {
       task.dataPdus++
       task.connection.send(
         r2tPdu({
@@ -423,18 +429,22 @@ export class Session<C extends SessionConnection = SessionConnection> {
         // The device admits the task before its first await, so from here terminateTask can abort it by tag.
         task.deviceLun = route.lun
         try {
-          result = await this.node.device.execute({
-            nexus: this.nexus,
-            lun: route.lun,
-            cdb: task.cdb,
-            tag: task.itt,
-            attribute: task.attribute,
-            dataOut: task.write ? (task.transfer?.data ?? EMPTY) : undefined,
-            // What the initiator announced (RFC 7143 11.4.6), which the device checks against the CDB for commands
-            // whose data-out must match it exactly (COMPARE AND WRITE, WRITE SAME; SBC-3 5.2, 5.42).
-            ...(task.write ? { expectedDataOutLength: task.expectedDataTransferLength } : {}),
-            expectedDataInLength: task.expectedReadLength,
-          })
+          result = await this.node.device.execute(
+            task.write
+              ? {
+                  nexus: this.nexus,
+                  lun: route.lun,
+                  cdb: task.cdb,
+                  tag: task.itt,
+                  attribute: task.attribute,
+                  dataOut: task.transfer?.data ?? EMPTY,
+                  // What the initiator announced (RFC 7143 11.4.6), which the device checks against the CDB for
+                  // commands whose data-out must match it exactly (COMPARE AND WRITE, WRITE SAME; SBC-3 5.2, 5.42).
+                  expectedDataOutLength: task.expectedDataTransferLength,
+                  expectedDataInLength: task.expectedReadLength,
+                }
+              : { nexus: this.nexus, lun: route.lun, cdb: task.cdb, tag: task.itt, attribute: task.attribute, expectedDataInLength: task.expectedReadLength },
+          )
         } catch {
           result = { status: STATUS_CHECK_CONDITION, sense: fixedSense(SenseKeyCode.HARDWARE_ERROR, ...TransportAsc.INTERNAL_TARGET_FAILURE) }
         } finally {
@@ -484,20 +494,29 @@ export class Session<C extends SessionConnection = SessionConnection> {
     let sent = 0
     const maxBurst = this.parameters.maxBurstLength
     if (dataIn.length > 0 && dataIn.length <= connection.maxSendDataSegmentLength && dataIn.length <= maxBurst) {
-      // One Data-In carries it all (the common case): no segment walk.
-      const status = collapse ? { status: result.status, residual: residuals.main, statSN: connection.takeStatSN() } : undefined
-      connection.send(
-        dataInPdu({
-          itt: task.itt,
-          data: dataIn,
-          offset: 0,
-          dataSN: firstDataSN >>> 0,
-          final: true,
-          status,
-          expCmdSN: this.window.expCmdSN,
-          maxCmdSN: this.window.maxCmdSN,
-        }),
-      )
+      // One Data-In carries it all (the common case): no segment walk, and the PDU is built in place (RFC 7143
+      // 11.7; the fields dataInPdu would set).
+      const residual = collapse ? residuals.main : NO_RESIDUAL
+      const pdu: DataInPdu = {
+        opcode: 0x25,
+        final: true,
+        acknowledge: false,
+        overflow: residual.overflow,
+        underflow: residual.underflow,
+        statusPresent: collapse,
+        status: collapse ? result.status : 0,
+        lun: 0n,
+        itt: task.itt,
+        ttt: RESERVED_TAG,
+        statSN: collapse ? connection.takeStatSN() : 0,
+        expCmdSN: this.window.expCmdSN,
+        maxCmdSN: this.window.maxCmdSN,
+        dataSN: firstDataSN >>> 0,
+        bufferOffset: 0,
+        residualCount: residual.count,
+        data: dataIn,
+      }
+      connection.send(pdu)
       sent = 1
     } else if (dataIn.length > 0) {
       for (const segment of dataInSegments(dataIn.length, connection.maxSendDataSegmentLength, maxBurst, firstDataSN)) {
@@ -519,17 +538,27 @@ export class Session<C extends SessionConnection = SessionConnection> {
       }
     }
     if (!collapse) {
-      connection.send(
-        scsiResponsePdu({
-          itt: task.itt,
-          status: result.status,
-          sense: result.sense,
-          residual: residuals.main,
-          bidiResidual: residuals.bidiRead,
-          expDataSN: dataPdusBefore + sent,
-          seq: this.sequence(connection.takeStatSN()),
-        }),
-      )
+      // SCSI Response (RFC 7143 11.4), built in place: the fields scsiResponsePdu would set.
+      const { main, bidiRead } = residuals
+      const pdu: ScsiResponsePdu = {
+        opcode: 0x21,
+        bidiOverflow: bidiRead.overflow,
+        bidiUnderflow: bidiRead.underflow,
+        overflow: main.overflow,
+        underflow: main.underflow,
+        response: ScsiResponseCode.CommandCompleted,
+        status: result.status,
+        itt: task.itt,
+        snackTag: 0,
+        statSN: connection.takeStatSN(),
+        expCmdSN: this.window.expCmdSN,
+        maxCmdSN: this.window.maxCmdSN,
+        expDataSN: dataPdusBefore + sent,
+        bidiReadResidualCount: bidiRead.count,
+        residualCount: main.count,
+        data: senseSegment(result.sense),
+      }
+      connection.send(pdu)
     }
     if (channels.command.hasSubscribers) {
       channels.command.publish({

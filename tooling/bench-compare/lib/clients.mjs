@@ -100,11 +100,12 @@ export async function runQemuBench({ url, bytes, depth, count, write, targetPid 
 }
 
 /** Our CLI's `iscsi bench` with --json. */
-export async function runOurBench({ repoRoot, url, rw, bytes, depth, seconds, headerDigest = false, targetPid }) {
+export async function runOurBench({ repoRoot, url, rw, bytes, depth, seconds, headerDigest = false, dataDigest = false, targetPid }) {
   const args = [
     join(repoRoot, 'apps/cli/dist/bin.js'),
     '--json', '--quiet',
     ...(headerDigest ? ['--header-digest'] : []),
+    ...(dataDigest ? ['--data-digest'] : []),
     'bench', url,
     '--rw', rw, '--bs', String(bytes), '--qd', String(depth), '--time', `${seconds}s`,
   ]

@@ -10,10 +10,10 @@ const LAUNCH = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/
 
 /**
  * Start the target. Options: repoRoot, key (a name for logs and the profile file), iqn, image (or configFile, which
- * must then name iqn with one LUN 0), dataDir, headerDigest, cpuProfileDir, logLevel, extraArgs, env. Resolves { pid, port, url, tracked, output(), stop() }.
+ * must then name iqn with one LUN 0), dataDir, headerDigest, dataDigest (each required when set), cpuProfileDir, logLevel, extraArgs, env. Resolves { pid, port, url, tracked, output(), stop() }.
  */
 export async function startOurTarget(options) {
-  const { repoRoot, key, iqn, image, dataDir, configFile, headerDigest = false, cpuProfileDir, logLevel = 'warn', extraArgs = [], env } = options
+  const { repoRoot, key, iqn, image, dataDir, configFile, headerDigest = false, dataDigest = false, cpuProfileDir, logLevel = 'warn', extraArgs = [], env } = options
   const host = '127.0.0.1'
   const port = await freePort()
   const nodeArgs = []
@@ -30,6 +30,7 @@ export async function startOurTarget(options) {
     '--log-format', 'json',
     '--log-level', logLevel,
     ...(headerDigest ? ['--header-digest'] : []),
+    ...(dataDigest ? ['--data-digest'] : []),
     ...extraArgs,
   ]
   const tracked = spawnTracked('bash', ['-c', LAUNCH, 'bash', process.execPath, ...args], { cwd: repoRoot, env })

@@ -34,6 +34,7 @@ const DIGEST_BYTES = 32
 /** Zero-fill chunk of unmap. */
 const ZERO_CHUNK = 1024 * 1024
 const ZEROS = Buffer.alloc(ZERO_CHUNK)
+const DONE = Promise.resolve()
 
 /**
  * Positional read/write on the raw descriptor with the callback API: the hot path of every command, and about a
@@ -261,21 +262,29 @@ export class FileBackstore implements Backstore {
     if (this.readOnly) throw backstoreErrno('EROFS', `${basename(this.path)} is open read-only`)
   }
 
-  async read(lba: number, blocks: number, into: Buffer): Promise<void> {
-    if (this.closing !== undefined) throw backstoreErrno('EBADF', `${basename(this.path)} is closed`)
-    checkRange(lba, blocks, this.count)
-    const length = blocks * this.blockSize
-    if (into.length < length) throw new RangeError('read buffer is smaller than the blocks asked')
-    const position = lba * this.blockSize
-    if (this.inline.allows(length)) {
-      const start = this.inline.begin()
-      try {
-        this.readInline(into, length, position)
-      } finally {
-        this.inline.end(start)
+  read(lba: number, blocks: number, into: Buffer): Promise<void> {
+    try {
+      if (this.closing !== undefined) throw backstoreErrno('EBADF', `${basename(this.path)} is closed`)
+      checkRange(lba, blocks, this.count)
+      const length = blocks * this.blockSize
+      if (into.length < length) throw new RangeError('read buffer is smaller than the blocks asked')
+      if (this.inline.allows(length)) {
+        // A small read: inline, no promise chain.
+        const start = this.inline.begin()
+        try {
+          this.readInline(into, length, lba * this.blockSize)
+        } finally {
+          this.inline.end(start)
+        }
+        return DONE
       }
-      return
+      return this.readPooled(lba, length, into)
+    } catch (error) {
+      return Promise.reject(error as Error)
     }
+  }
+
+  private async readPooled(lba: number, length: number, into: Buffer): Promise<void> {
     let done = 0
     this.inflight++
     try {
@@ -326,14 +335,33 @@ export class FileBackstore implements Backstore {
     })
   }
 
-  async write(lba: number, data: Buffer, options: { fua?: boolean } = {}): Promise<void> {
-    this.checkWritable()
-    if (data.length % this.blockSize !== 0) throw new RangeError(`write of ${data.length} bytes is not a whole number of blocks`)
-    const blocks = data.length / this.blockSize
-    checkRange(lba, blocks, this.count)
-    await this.markMapped(lba, blocks)
+  write(lba: number, data: Buffer, options?: { fua?: boolean }): Promise<void> {
+    const fua = options?.fua === true
+    try {
+      this.checkWritable()
+      if (data.length % this.blockSize !== 0) throw new RangeError(`write of ${data.length} bytes is not a whole number of blocks`)
+      const blocks = data.length / this.blockSize
+      checkRange(lba, blocks, this.count)
+      if (!fua && this.map.isMapped(lba, blocks) && this.inline.allows(data.length)) {
+        // The common case, a small write over mapped blocks without FUA: done inline, no promise chain.
+        const start = this.inline.begin()
+        try {
+          this.writeInline(lba * this.blockSize, data)
+        } finally {
+          this.inline.end(start)
+        }
+        return DONE
+      }
+    } catch (error) {
+      return Promise.reject(error as Error)
+    }
+    return this.writeSlow(lba, data, fua)
+  }
+
+  private async writeSlow(lba: number, data: Buffer, fua: boolean): Promise<void> {
+    await this.markMapped(lba, data.length / this.blockSize)
     await this.writeAt(lba * this.blockSize, data)
-    if (options.fua === true) await this.handle.datasync()
+    if (fua) await this.handle.datasync()
   }
 
   private async writeAt(position: number, data: Buffer): Promise<void> {

@@ -2,7 +2,7 @@
 // every field typed from the table; `buildCdb` (and the named builders in builders.ts) writes them back.
 import { CheckCondition } from '../errors.js'
 import { type CommandName, type Commands, commandSpec, opcodeIndex } from './commands.js'
-import { type FieldInput, type FieldValue, fieldPointer, markField, readField, writeField } from './fields.js'
+import { type CdbField, type FieldInput, type FieldValue, fieldPointer, markField, readField, writeField } from './fields.js'
 
 type FieldsOf<N extends CommandName> = (typeof Commands)[N]['fields']
 
@@ -60,7 +60,7 @@ export function parseCdb(cdb: Buffer): ParsedCdb {
     throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_CDB', { message: `${spec.text} needs a ${spec.length}-byte CDB, got ${cdb.length}` })
   }
   const parsed: Record<string, unknown> = { name, opcode: spec.opcode, control: cdb[spec.length - 1]! }
-  for (const [field, layout] of Object.entries(spec.fields)) parsed[field] = readField(cdb, layout)
+  for (const [field, layout] of layoutOf(name).fields) parsed[field] = readField(cdb, layout)
   if (spec.serviceActions !== undefined && !spec.serviceActions.includes(parsed.serviceAction as number)) {
     throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_FIELD_IN_CDB', {
       fieldPointer: SERVICE_ACTION_POINTER,
@@ -68,6 +68,28 @@ export function parseCdb(cdb: Buffer): ParsedCdb {
     })
   }
   return parsed as ParsedCdb
+}
+
+/** What parsing and the reserved-bit check need of a command's table entry, worked out once per command. */
+interface CdbLayout {
+  readonly fields: ReadonlyArray<readonly [string, CdbField]>
+  /** Bits some field covers, per CDB byte. */
+  readonly used: Buffer
+}
+
+const layouts = new Map<CommandName, CdbLayout>()
+
+function layoutOf(name: CommandName): CdbLayout {
+  let layout = layouts.get(name)
+  if (layout === undefined) {
+    const spec = commandSpec(name)
+    const fields = Object.entries(spec.fields)
+    const used = Buffer.alloc(spec.length)
+    for (const [, field] of fields) markField(used, field)
+    layout = { fields, used }
+    layouts.set(name, layout)
+  }
+  return layout
 }
 
 /**
@@ -78,8 +100,7 @@ export function parseCdb(cdb: Buffer): ParsedCdb {
 export function checkReservedBits(name: CommandName, cdb: Buffer): void {
   const spec = commandSpec(name)
   if (spec.checkReserved !== true) return
-  const used = Buffer.alloc(spec.length)
-  for (const layout of Object.values(spec.fields)) markField(used, layout)
+  const used = layoutOf(name).used
   for (let byte = 1; byte < spec.length - 1; byte++) {
     const reserved = (cdb[byte] ?? 0) & ~used[byte]! & 0xff
     if (reserved !== 0) {

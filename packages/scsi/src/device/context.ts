@@ -37,6 +37,8 @@ export interface CommandContext<N extends CommandName = CommandName> {
   readonly expectedDataInLength: number
   /** Aborted by task management. */
   readonly signal: AbortSignal
+  /** The task was aborted (the same as `signal.aborted`, without making the signal). */
+  readonly aborted: boolean
 }
 
 /** The result of a handler. `data` is the parameter data (cut to the allocation length by the dispatcher) or read data. */
@@ -69,5 +71,5 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<
 
 /** Stop before modifying the medium when the task was aborted (SAM-5 7.2: leave no half-done work where avoidable). */
 export function checkpoint(context: CommandContext): void {
-  if (context.signal.aborted) throw new TaskAbortedError()
+  if (context.aborted) throw new TaskAbortedError()
 }

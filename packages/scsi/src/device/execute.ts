@@ -9,10 +9,10 @@ import { commandChannel, internalErrorChannel } from '../diagnostics.js'
 import { CheckCondition, ScsiError } from '../errors.js'
 import { type SenseFormat, senseForError } from '../sense/sense-data.js'
 import { ScsiStatus } from '../status.js'
-import type { CommandContext, DeviceView, Handler } from './context.js'
+import type { CommandContext, DeviceView, Handler, Outcome } from './context.js'
 import { handlers } from './dispatch.js'
 import type { ScsiCommand, ScsiResult } from './nexus.js'
-import { TaskAbortedError } from './task-set.js'
+import { type Task, TaskAbortedError } from './task-set.js'
 import type { UnitState } from './unit-state.js'
 
 const OPCODE_INQUIRY = 0x12
@@ -55,64 +55,104 @@ export function checkNaca(cdb: ParsedCdb): void {
   }
 }
 
-/** Data-out bytes the CDB asks for, 0 when it does not parse. */
-export function safeDataOutLength(cdb: Buffer, blockSize: number): number {
-  try {
-    return dataOutBytes(parseCdb(cdb), blockSize)
-  } catch {
-    return 0
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * The context handlers get. The task's AbortSignal is made only when a handler asks for it (most never do: they
+ * check `aborted` at their checkpoint), so a command costs no AbortController.
+ */
+class UnitCommandContext implements CommandContext {
+  readonly unit: UnitState
+  readonly device: DeviceView
+  readonly nexus: ScsiCommand['nexus']
+  readonly lun: number
+  readonly cdb: ParsedCdb
+  readonly raw: Buffer
+  readonly dataOut: Buffer
+  readonly expectedDataOutLength: number
+  readonly expectedDataInLength: number
+  readonly #task: Task
+
+  constructor(unit: UnitState, device: DeviceView, command: ScsiCommand, cdb: ParsedCdb, task: Task) {
+    this.unit = unit
+    this.device = device
+    this.nexus = command.nexus
+    this.lun = command.lun
+    this.cdb = cdb
+    this.raw = command.cdb
+    this.dataOut = command.dataOut ?? EMPTY
+    this.expectedDataOutLength = command.expectedDataOutLength ?? command.dataOut?.length ?? 0
+    this.expectedDataInLength = command.expectedDataInLength
+    this.#task = task
+  }
+
+  get signal(): AbortSignal {
+    return this.#task.signal
+  }
+
+  get aborted(): boolean {
+    return this.#task.aborted
   }
 }
 
-async function run(unit: UnitState, command: ScsiCommand, device: DeviceView, signal: AbortSignal): Promise<{ cdb: ParsedCdb; result: ScsiResult }> {
-  const { nexus } = command
-  await unit.loaded
-  const exempt = isUnitAttentionExempt(command.cdb[0])
-  unit.attentions.touch(nexus.id)
-  if (!exempt) {
-    const attention = unit.attentions.take(nexus.id)
+/**
+ * The checks before the handler runs, in SAM-5 order: unit attention, CDB, NACA, reserved bits, feature, reservation
+ * access, sanitize, readiness. Throws the CHECK CONDITION that ends the command.
+ */
+function admitCommand(unit: UnitState, command: ScsiCommand, cdb: ParsedCdb | undefined, parseError: unknown): ParsedCdb {
+  const nexusId = command.nexus.id
+  unit.attentions.touch(nexusId)
+  if (!isUnitAttentionExempt(command.cdb[0])) {
+    const attention = unit.attentions.take(nexusId)
     if (attention !== undefined) throw new CheckCondition('UNIT_ATTENTION', attention)
     if (unit.loadFailure !== undefined) throw unit.loadFailure
   }
-  const cdb = parseCdb(command.cdb)
+  if (cdb === undefined) throw parseError
   const spec = commandSpec(cdb.name)
   checkNaca(cdb)
   checkReservedBits(cdb.name, command.cdb)
   if (spec.feature !== undefined && !unit.supports(spec.feature)) {
     throw new CheckCondition('ILLEGAL_REQUEST', 'INVALID_COMMAND_OPERATION_CODE', { message: `${spec.text} is not supported by this logical unit` })
   }
-  unit.reservations.checkAccess(nexus, command.cdb)
+  unit.reservations.checkAccess(command.nexus, command.cdb)
   if (unit.sanitize !== undefined && !ALLOWED_DURING_SANITIZE.has(cdb.name)) {
     throw new CheckCondition('NOT_READY', 'LOGICAL_UNIT_NOT_READY_SANITIZE_IN_PROGRESS', { progress: unit.sanitize.progress })
   }
   if (spec.access !== undefined) unit.checkReady(spec.access)
-  const context: CommandContext = {
-    unit,
-    device,
-    nexus,
-    lun: command.lun,
-    cdb,
-    raw: command.cdb,
-    dataOut: command.dataOut ?? Buffer.alloc(0),
-    expectedDataOutLength: command.expectedDataOutLength ?? command.dataOut?.length ?? 0,
-    expectedDataInLength: command.expectedDataInLength,
-    signal,
-  }
-  const outcome = await (handlers[cdb.name] as Handler<CommandName>)(context)
+  return cdb
+}
+
+/** The result of a handler's outcome: data-in cut to the allocation and expected lengths. */
+function resultOf(cdb: ParsedCdb, outcome: Outcome, command: ScsiCommand, dataOutLength: number): ScsiResult {
   const status = outcome.status ?? ScsiStatus.GOOD
-  if (spec.direction !== 'in') return { cdb, result: { status } }
-  const data = outcome.data ?? Buffer.alloc(0)
+  if (commandSpec(cdb.name).direction !== 'in') return { status, dataOutLength }
+  const data = outcome.data ?? EMPTY
   let length = outcome.dataLength ?? data.length
   // SPC-4 4.2.5.6: parameter data is cut to the ALLOCATION LENGTH; the residual is counted against what is sent.
   if (outcome.dataLength === undefined && 'allocationLength' in cdb) length = Math.min(length, cdb.allocationLength)
   const sent = Math.min(length, Math.max(command.expectedDataInLength, 0), data.length)
-  return { cdb, result: { status, dataIn: data.subarray(0, sent), dataInLength: length } }
+  return { status, dataIn: sent === data.length ? data : data.subarray(0, sent), dataInLength: length, dataOutLength }
 }
 
 /** Run a command on a logical unit; resolves with its result, never rejects. */
 export async function executeOnUnit(unit: UnitState, command: ScsiCommand, device: DeviceView): Promise<ScsiResult> {
-  const started = performance.now()
-  const dataOutLength = safeDataOutLength(command.cdb, unit.blockSize)
+  const started = commandChannel.hasSubscribers ? performance.now() : 0
+  // Parsed once: for the data-out length every result reports, and for the handler.
+  let cdb: ParsedCdb | undefined
+  let parseError: unknown
+  try {
+    cdb = parseCdb(command.cdb)
+  } catch (error) {
+    parseError = error
+  }
+  let dataOutLength = 0
+  if (cdb !== undefined) {
+    try {
+      dataOutLength = dataOutBytes(cdb, unit.blockSize)
+    } catch {
+      dataOutLength = 0
+    }
+  }
   let result: ScsiResult
   let name: string | undefined
   if (command.attribute === 'aca') {
@@ -128,18 +168,21 @@ export async function executeOnUnit(unit: UnitState, command: ScsiCommand, devic
     } else {
       const { task } = admission
       try {
-        await unit.tasks.enabled(task)
-        const { cdb, result: done } = await run(unit, command, device, task.signal)
-        name = cdb.name
-        result = task.signal.aborted ? { status: ScsiStatus.TASK_ABORTED, dataOutLength } : { ...done, dataOutLength }
+        const waiting = unit.tasks.enabled(task)
+        if (waiting !== undefined) await waiting
+        if (!unit.ready) await unit.loaded
+        const parsed = admitCommand(unit, command, cdb, parseError)
+        const outcome = await (handlers[parsed.name] as Handler<CommandName>)(new UnitCommandContext(unit, device, command, parsed, task))
+        name = parsed.name
+        result = task.aborted ? { status: ScsiStatus.TASK_ABORTED, dataOutLength } : resultOf(parsed, outcome, command, dataOutLength)
       } catch (error) {
-        result = task.signal.aborted ? { status: ScsiStatus.TASK_ABORTED, dataOutLength } : failureResult(error, unit.senseFormat, command, dataOutLength)
+        result = task.aborted ? { status: ScsiStatus.TASK_ABORTED, dataOutLength } : failureResult(error, unit.senseFormat, command, dataOutLength)
       } finally {
         unit.tasks.complete(task)
       }
     }
   }
-  publishCommand(command, result, name, started)
+  if (commandChannel.hasSubscribers) publishCommand(command, result, name, started === 0 ? performance.now() : started)
   return result
 }
 

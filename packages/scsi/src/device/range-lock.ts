@@ -3,11 +3,38 @@
 // arrival order. Reads do not take it: they run concurrently with everything. Grants are FIFO among overlapping
 // requests, so a long stream of small writes cannot starve a large one.
 
-interface Holder {
+class Holder {
   readonly start: number
   readonly end: number
-  readonly released: Promise<void>
-  readonly release: () => void
+  #released: Promise<void> | undefined
+  #resolve: (() => void) | undefined
+  #done = false
+  readonly #lock: RangeLock
+  /** Leave the queue and let the requests waiting for this one go on (idempotent). */
+  readonly release = (): void => {
+    if (this.#done) return
+    this.#done = true
+    this.#lock.remove(this)
+    this.#resolve?.()
+  }
+
+  constructor(lock: RangeLock, start: number, end: number) {
+    this.#lock = lock
+    this.start = start
+    this.end = end
+  }
+
+  /** Resolves once released; made only for a request that waits on this one. */
+  get released(): Promise<void> {
+    if (this.#released === undefined) {
+      this.#released = this.#done
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#resolve = resolve
+          })
+    }
+    return this.#released
+  }
 }
 
 export class RangeLock {
@@ -19,46 +46,55 @@ export class RangeLock {
     return this.queue.length
   }
 
+  /** @internal A holder released: it leaves the queue. */
+  remove(holder: Holder): void {
+    const queue = this.queue
+    // Releases come mostly in grant order: look from the front.
+    const index = queue.indexOf(holder)
+    if (index === 0) queue.shift()
+    else if (index > 0) queue.splice(index, 1)
+  }
+
+  /** Queue a request for [start, end); returns it and what it waits for (undefined: it holds the range now). */
+  #enqueue(lba: number, blocks: number): { holder: Holder; blockers: Array<Promise<void>> | undefined } {
+    const start = lba
+    const end = blocks === Infinity ? Infinity : lba + Math.max(blocks, 1)
+    let blockers: Array<Promise<void>> | undefined
+    for (const other of this.queue) {
+      if (other.start < end && start < other.end) (blockers ??= []).push(other.released)
+    }
+    const holder = new Holder(this, start, end)
+    this.queue.push(holder)
+    return { holder, blockers }
+  }
+
   /**
    * Wait for every older overlapping request to release, then hold [lba, lba+blocks). Resolves to the release
    * function. If `signal` aborts while waiting, the request leaves the queue and the promise rejects with its reason.
    */
   async acquire(lba: number, blocks: number, signal?: AbortSignal): Promise<() => void> {
-    const start = lba
-    const end = blocks === Infinity ? Infinity : lba + Math.max(blocks, 1)
-    const blockers = this.queue.filter((other) => other.start < end && start < other.end).map((other) => other.released)
-    let release!: () => void
-    const released = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    const holder: Holder = {
-      start,
-      end,
-      released,
-      release: () => {
-        const index = this.queue.indexOf(holder)
-        if (index >= 0) this.queue.splice(index, 1)
-        release()
-      },
-    }
-    this.queue.push(holder)
-    if (blockers.length === 0) return holder.release
+    const { holder, blockers } = this.#enqueue(lba, blocks)
+    if (blockers !== undefined) await this.#wait(holder, blockers, signal)
+    return holder.release
+  }
+
+  async #wait(holder: Holder, blockers: Array<Promise<void>>, signal: AbortSignal | undefined): Promise<void> {
     try {
       await abortable(Promise.all(blockers), signal)
     } catch (error) {
       holder.release()
       throw error
     }
-    return holder.release
   }
 
-  /** Run work while holding [lba, lba+blocks). */
+  /** Run work while holding [lba, lba+blocks). A range nobody holds is taken at once, without a wait. */
   async run<T>(lba: number, blocks: number, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(lba, blocks, signal)
+    const { holder, blockers } = this.#enqueue(lba, blocks)
+    if (blockers !== undefined) await this.#wait(holder, blockers, signal)
     try {
       return await work()
     } finally {
-      release()
+      holder.release()
     }
   }
 }

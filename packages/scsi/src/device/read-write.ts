@@ -6,6 +6,7 @@ import { transferBlocks } from '../cdb/transfer.js'
 import { CheckCondition } from '../errors.js'
 import { ScsiStatus } from '../status.js'
 import { type CommandContext, GOOD, type Outcome, checkpoint } from './context.js'
+import { readBuffer } from './read-buffers.js'
 import type { UnitState } from './unit-state.js'
 
 type ReadName = 'READ_6' | 'READ_10' | 'READ_12' | 'READ_16'
@@ -73,7 +74,7 @@ export async function read(context: CommandContext<ReadName>): Promise<Outcome> 
   const length = blocks * unit.blockSize
   const wanted = Math.min(blocks, Math.ceil(context.expectedDataInLength / unit.blockSize))
   if (wanted === 0) return { data: Buffer.alloc(0), dataLength: length }
-  const data = Buffer.allocUnsafe(wanted * unit.blockSize)
+  const data = readBuffer(wanted * unit.blockSize)
   await unit.io('read', () => unit.backstore.read(cdb.lba, wanted, data))
   return { data, dataLength: length }
 }
@@ -94,9 +95,11 @@ export async function write(context: CommandContext<WriteName>): Promise<Outcome
   const received = receivedBlocks(unit, context.dataOut, blocks)
   if (received === 0) return GOOD
   const fua = unit.writeThrough(cdb.name !== 'WRITE_6' && cdb.fua)
-  await unit.lock.run(cdb.lba, received, async () => {
+  const bytes = received * unit.blockSize
+  const data = bytes === context.dataOut.length ? context.dataOut : context.dataOut.subarray(0, bytes)
+  await unit.lock.run(cdb.lba, received, () => {
     checkpoint(context)
-    await unit.io('write', () => unit.backstore.write(cdb.lba, context.dataOut.subarray(0, received * unit.blockSize), { fua }))
+    return unit.io('write', () => unit.backstore.write(cdb.lba, data, { fua }))
   })
   return GOOD
 }

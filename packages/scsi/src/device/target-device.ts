@@ -131,11 +131,12 @@ export class ScsiTargetDevice {
 
   /** Run a command. Never rejects: every failure is a status and sense. */
   async execute(command: ScsiCommand): Promise<ScsiResult> {
-    const started = performance.now()
     try {
-      this.#nexuses.set(command.nexus.id, command.nexus)
+      const nexuses = this.#nexuses
+      if (nexuses.get(command.nexus.id) !== command.nexus) nexuses.set(command.nexus.id, command.nexus)
       const unit = this.#closed === undefined ? this.#units.get(command.lun) : undefined
       if (unit !== undefined) return await executeOnUnit(unitState(unit), command, this.#view)
+      const started = performance.now()
       const result = this.#executeWithoutUnit(command)
       publishCommand(command, result, undefined, started)
       return result
@@ -152,7 +153,7 @@ export class ScsiTargetDevice {
       if (!isUnitAttentionExempt(opcode)) throw new CheckCondition('ILLEGAL_REQUEST', 'LOGICAL_UNIT_NOT_SUPPORTED', { message: `no logical unit at LUN ${command.lun}` })
       const cdb = parseCdb(command.cdb)
       checkNaca(cdb)
-      const context = { device: this.#view, nexus: command.nexus, lun: command.lun, raw: command.cdb, dataOut: Buffer.alloc(0), expectedDataOutLength: 0, expectedDataInLength: command.expectedDataInLength, signal: new AbortController().signal }
+      const context = { device: this.#view, nexus: command.nexus, lun: command.lun, raw: command.cdb, dataOut: Buffer.alloc(0), expectedDataOutLength: 0, expectedDataInLength: command.expectedDataInLength, signal: new AbortController().signal, aborted: false }
       let data: Buffer
       let allocation: number
       if (cdb.name === 'INQUIRY') {

@@ -4,6 +4,7 @@ import { buildRead10, buildTestUnitReady, buildWrite10 } from '../cdb/builders.j
 import { ScsiStatus } from '../status.js'
 import { CommandRunner, testDevice, testNexus } from '../testing.js'
 import { LogicalUnit } from './logical-unit.js'
+import { TaskAbortedError, TaskSet } from './task-set.js'
 
 /** A memory backstore whose reads and writes of chosen LBAs wait until released. */
 class GatedStore extends MemoryBackstore {
@@ -222,5 +223,91 @@ describe('task management (SAM-5 7)', () => {
     expect((await late.run(0, buildTestUnitReady())).senseData).toMatchObject({ asc: 0x29, ascq: 0x00 })
     device.targetReset(a.nexus, 'cold')
     for (const lun of [0, 1]) expect((await a.run(lun, buildTestUnitReady())).senseData).toMatchObject({ asc: 0x29, ascq: 0x01 })
+  })
+})
+
+describe('TaskSet bookkeeping', () => {
+  it('a SIMPLE task with no ORDERED or HEAD OF QUEUE task in the set is enabled at once, without a promise', () => {
+    const set = new TaskSet(8)
+    const first = set.admit('n', 1, 'simple')
+    const second = set.admit('n', 2, 'untagged')
+    if (!('task' in first) || !('task' in second)) throw new Error('refused')
+    expect(set.enabled(first.task)).toBeUndefined()
+    expect(set.enabled(second.task)).toBeUndefined()
+    expect(set.size).toBe(2)
+  })
+
+  it('an abort before anyone asked for the signal still shows on the signal made afterwards', async () => {
+    const set = new TaskSet(8)
+    const admission = set.admit('n', 1, 'simple')
+    if (!('task' in admission)) throw new Error('refused')
+    const { task } = admission
+    expect(set.abort((t) => t.tag === 1)).toEqual([task])
+    expect(task.aborted).toBe(true)
+    expect(task.signal.aborted).toBe(true)
+    expect(task.signal.reason).toBeInstanceOf(TaskAbortedError)
+    await expect(set.enabled(task)).rejects.toBeInstanceOf(TaskAbortedError)
+    // Aborting again finds nothing new to abort.
+    expect(set.abort(() => true)).toEqual([])
+  })
+
+  it('a signal made before the abort is aborted by it', () => {
+    const set = new TaskSet(8)
+    const admission = set.admit('n', 1, 'simple')
+    if (!('task' in admission)) throw new Error('refused')
+    const { signal } = admission.task
+    expect(signal.aborted).toBe(false)
+    set.abort(() => true)
+    expect(signal.aborted).toBe(true)
+  })
+
+  it('removes tasks from anywhere in the set, keeps arrival order, and frees their tags', async () => {
+    const set = new TaskSet(8)
+    const tasks = [1, 2, 3, 4].map((tag) => {
+      const admission = set.admit('n', tag, 'simple')
+      if (!('task' in admission)) throw new Error('refused')
+      return admission.task
+    })
+    expect(set.admit('n', 3, 'simple')).toEqual({ refused: 'overlapped' })
+    expect('task' in set.admit('other', 3, 'simple')).toBe(true)
+    const done = tasks[2]!.done
+    set.complete(tasks[2]!)
+    set.complete(tasks[0]!)
+    await done
+    expect(set.list().map((task) => `${task.nexusId}/${task.tag}`)).toEqual(['n/2', 'n/4', 'other/3'])
+    expect('task' in set.admit('n', 3, 'simple')).toBe(true)
+    // Completing twice changes nothing.
+    set.complete(tasks[2]!)
+    expect(set.size).toBe(4)
+    await tasks[2]!.done
+  })
+
+  it('an ORDERED task waits for the older tasks, and a SIMPLE one for the ORDERED until it completes', async () => {
+    const set = new TaskSet(8)
+    const take = (tag: number, attribute: 'simple' | 'ordered' | 'head-of-queue') => {
+      const admission = set.admit('n', tag, attribute)
+      if (!('task' in admission)) throw new Error('refused')
+      return admission.task
+    }
+    const older = take(1, 'simple')
+    const ordered = take(2, 'ordered')
+    const newer = take(3, 'simple')
+    const head = take(4, 'head-of-queue')
+    expect(set.enabled(head)).toBeUndefined()
+    const events: string[] = []
+    const orderedEnabled = set.enabled(ordered)?.then(() => events.push('ordered'))
+    const newerEnabled = set.enabled(newer)?.then(() => events.push('newer'))
+    expect(orderedEnabled).toBeDefined()
+    expect(newerEnabled).toBeDefined()
+    set.complete(head)
+    set.complete(older)
+    await orderedEnabled
+    expect(events).toEqual(['ordered'])
+    set.complete(ordered)
+    await newerEnabled
+    expect(events).toEqual(['ordered', 'newer'])
+    set.complete(newer)
+    // With the ORDERED task gone, SIMPLE tasks wait for nothing again.
+    expect(set.enabled(take(5, 'simple'))).toBeUndefined()
   })
 })

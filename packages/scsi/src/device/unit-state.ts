@@ -96,6 +96,8 @@ export class UnitState {
   readonly reservations: Reservations
   /** Resolves once the persistent reservation state is loaded; `loadFailure` holds why it could not be. */
   readonly loaded: Promise<void>
+  /** `loaded` has settled: commands need not wait for it (an await per command otherwise). */
+  ready = false
   loadFailure: CheckCondition | undefined
   /** Medium present (always, unless a removable medium was ejected). */
   medium: 'present' | 'ejected' = 'present'
@@ -158,12 +160,17 @@ export class UnitState {
       unitAttention: (nexusId, asc) => this.attentions.establish(nexusId, asc),
       abortTasks: (nexusIds) => this.abortNexusTasks(nexusIds),
     })
-    this.loaded = this.reservations.load().catch((error: unknown) => {
-      this.loadFailure =
-        error instanceof CheckCondition
-          ? error
-          : new CheckCondition('HARDWARE_ERROR', 'INTERNAL_TARGET_FAILURE', { message: 'persistent reservation state failed to load', cause: error })
-    })
+    this.loaded = this.reservations
+      .load()
+      .catch((error: unknown) => {
+        this.loadFailure =
+          error instanceof CheckCondition
+            ? error
+            : new CheckCondition('HARDWARE_ERROR', 'INTERNAL_TARGET_FAILURE', { message: 'persistent reservation state failed to load', cause: error })
+      })
+      .finally(() => {
+        this.ready = true
+      })
   }
 
   /** Serial number and designators; known once the LU is added to a target device. */

@@ -108,6 +108,8 @@ export class Reservations {
    * 4.17.2 table 13, SPC-2 5.5.1). Never throws anything else, whatever the CDB holds.
    */
   checkAccess(nexus: Nexus, cdb: Buffer): void {
+    // No reservation of either kind (the usual state): every command has access, without looking it up.
+    if (this.#spc2Holder === undefined && this.#state.reservation === undefined) return
     const opcode = cdb[0]
     const rule = accessRule(cdb)
     if (this.#spc2Holder !== undefined) {
