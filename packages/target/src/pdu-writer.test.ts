@@ -194,6 +194,22 @@ describe('PduWriter', () => {
     expect(drained).toBe(2)
   })
 
+  it('puts a lone small response in a 16 KiB slab and a large batch in 128 KiB slabs', async () => {
+    const socket = new FakeSocket()
+    const writer = writerOn(socket)
+    writer.send(dataIn(Buffer.alloc(4096, 1), 1))
+    await nextImmediate()
+    expect(socket.writes.map((chunk) => chunk.buffer.byteLength)).toEqual([16 * 1024])
+    socket.complete()
+    // 32 responses of 4 KiB (one queue depth's worth): the first few share the small slab, the rest go large.
+    for (let i = 0; i < 32; i++) writer.send(dataIn(Buffer.alloc(4096, i), 100 + i))
+    await nextImmediate()
+    const sizes = socket.writes.slice(1).map((chunk) => chunk.buffer.byteLength)
+    expect(sizes).toContain(128 * 1024)
+    expect(sizes.filter((size) => size === 16 * 1024).length).toBeLessThanOrEqual(1)
+    expect(decodeAll(Buffer.concat(socket.writes.slice(1))).map((p) => ('itt' in p ? p.itt : -1))).toEqual(Array.from({ length: 32 }, (_, i) => 100 + i))
+  })
+
   it('flush() hands the batch over at once (before a half-close)', () => {
     const socket = new FakeSocket()
     const writer = writerOn(socket)

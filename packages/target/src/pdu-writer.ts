@@ -4,11 +4,13 @@
 // the callback that made it when it holds a few PDUs (the answers to one socket read), else from a setImmediate
 // after the loop's I/O phase, with whatever other completions of that phase added.
 //
-// Headers (BHS, AHS, header digest) are encoded with `encodeHeader` straight into a slab, a reused 128 KiB buffer;
-// small data segments are copied in right behind their header, so a batch of 4 KiB Data-In becomes a few contiguous
+// Headers (BHS, AHS, header digest) are encoded with `encodeHeader` straight into a slab, a reused buffer; small
+// data segments are copied in right behind their header, so a batch of 4 KiB Data-In becomes a few contiguous
 // slab regions rather than two iovecs per PDU. Larger data segments go out as the caller's Buffer (a view, never
 // copied) between slab regions. A slab goes back to a small shared pool once the socket has written every region
-// carved from it.
+// carved from it. Slabs come in two sizes: a batch starts in a 16 KiB one and moves to 128 KiB ones only when it
+// outgrows that, so a connection that sends one response at a time (thousands of sessions at queue depth 1) holds
+// 16 KiB rather than 128 KiB between batches, while a busy connection still fills large slabs.
 //
 // `pending` counts queued and socket-buffered bytes; `congested` and `onDrain` let the connection stop reading (and
 // hold reads back) while a peer does not take what we send, so it cannot make the target buffer without bound.
@@ -17,7 +19,9 @@ import { BHS_LENGTH, MAX_AHS_LENGTH, dataDigestOf, encodeHeader, paddingLength, 
 import type { DigestOptions, TargetPdu } from '@iscsi-ts/pdu'
 import { channels } from './channels.js'
 
-const SLAB_SIZE = 128 * 1024
+/** Slab sizes: a batch of a few small PDUs fits the small one; larger batches use large ones. */
+const SMALL_SLAB = 16 * 1024
+const LARGE_SLAB = 128 * 1024
 /** Data segments up to this size are copied into the slab; larger ones are written by reference. */
 const COPY_LIMIT = 16 * 1024
 /** The most a header can take: BHS, the largest AHS, header digest. */
@@ -30,10 +34,13 @@ const FLUSH_BYTES = 256 * 1024
  * neighbours; the responses to one socket read's worth of commands go at once.
  */
 const TICK_PDUS = 4
-/** Free slabs kept for reuse across connections (the rest are left to the GC). */
-const POOL_SLABS = 16
+/** Free slabs of each size kept for reuse across connections (the rest are left to the GC): 3 MiB at most. */
+const POOL_SLABS = 64
+const SMALL_POOL_SLABS = POOL_SLABS
+const LARGE_POOL_SLABS = POOL_SLABS / 4
 
-const slabPool: Buffer[] = []
+const smallPool: Buffer[] = []
+const largePool: Buffer[] = []
 
 /** One slab and the regions of it the socket still holds (plus one while it is the writer's current slab). */
 class Slab {
@@ -42,12 +49,16 @@ class Slab {
   #refs = 1
   /** Passed as the write callback of each region (no closure per write); also tells the writer bytes left. */
   readonly release = (): void => {
-    if (--this.#refs === 0 && slabPool.length < POOL_SLABS) slabPool.push(this.buffer)
+    if (--this.#refs === 0) {
+      const small = this.buffer.length === SMALL_SLAB
+      const pool = small ? smallPool : largePool
+      if (pool.length < (small ? SMALL_POOL_SLABS : LARGE_POOL_SLABS)) pool.push(this.buffer)
+    }
     this.#written()
   }
 
-  constructor(written: () => void) {
-    this.buffer = slabPool.pop() ?? Buffer.allocUnsafe(SLAB_SIZE)
+  constructor(written: () => void, size: number) {
+    this.buffer = (size === SMALL_SLAB ? smallPool.pop() : largePool.pop()) ?? Buffer.allocUnsafeSlow(size)
     this.#written = written
   }
 
@@ -227,15 +238,18 @@ export class PduWriter {
     this.#regionStart = this.#offset
   }
 
-  /** Make room for `bytes` in the current slab, moving to a fresh one when needed. */
+  /**
+   * Make room for `bytes` in the current slab, moving to a fresh one when needed: a small slab while the batch so far
+   * and this PDU fit half of one, else a large one.
+   */
   #reserve(bytes: number): void {
     const slab = this.#slab
-    if (slab !== undefined && this.#offset + bytes <= SLAB_SIZE) return
+    if (slab !== undefined && this.#offset + bytes <= slab.buffer.length) return
     if (slab !== undefined) {
       this.#cutRegion()
       slab.release()
     }
-    this.#slab = new Slab(this.#written)
+    this.#slab = new Slab(this.#written, this.#queued + bytes <= SMALL_SLAB / 2 ? SMALL_SLAB : LARGE_SLAB)
     this.#offset = 0
     this.#regionStart = 0
   }
