@@ -116,11 +116,11 @@ class InitiatorSession implements CliSession {
     }
   }
 
-  read(lun: number, lba: bigint, blocks: number, options: IoOptions = {}): Promise<Buffer> {
+  read(lun: number, lba: bigint | number, blocks: number, options: IoOptions = {}): Promise<Buffer> {
     return this.#session.read(lun, lba, blocks, options)
   }
 
-  write(lun: number, lba: bigint, data: Buffer, options: IoOptions = {}): Promise<void> {
+  write(lun: number, lba: bigint | number, data: Buffer, options: IoOptions = {}): Promise<void> {
     return this.#session.write(lun, lba, data, options)
   }
 

@@ -119,8 +119,9 @@ export interface CliSession {
   /** Page codes listed by the Supported VPD Pages page (0x00). */
   supportedVpdPages(lun: number): Promise<number[]>
   readCapacity(lun: number): Promise<Capacity>
-  read(lun: number, lba: bigint, blocks: number, options?: IoOptions): Promise<Buffer>
-  write(lun: number, lba: bigint, data: Buffer, options?: IoOptions): Promise<void>
+  /** `lba` as a number (below 2^53) spares the I/O loop a BigInt per command. */
+  read(lun: number, lba: bigint | number, blocks: number, options?: IoOptions): Promise<Buffer>
+  write(lun: number, lba: bigint | number, data: Buffer, options?: IoOptions): Promise<void>
   writeSame(lun: number, lba: bigint, blocks: number, options: { unmap?: boolean; data: Buffer; signal?: AbortSignal }): Promise<void>
   unmap(lun: number, extents: ReadonlyArray<{ lba: bigint; blocks: number }>): Promise<void>
   syncCache(lun: number): Promise<void>

@@ -1,25 +1,24 @@
 // One TCP connection of a session: the socket, the receive path (PduReceiver) and the write path.
 //
 // Receive: the socket reads into one reused buffer (`onread`), so a read allocates nothing; the receiver copies out
-// whatever it keeps past the call, and Data-In payloads go from that buffer straight into the caller's buffer
-// (libiscsi lib/socket.c reads them straight into the task's iovecs).
+// whatever it keeps past the call, and Data-In payloads go from that buffer straight into the caller's buffer. The
+// rest of a large payload is read by the kernel straight into the caller's buffer (`onread.buffer` picks the place
+// of each read), as libiscsi lib/socket.c reads payloads into the task's iovecs.
 // Send: every PDU of an event-loop turn goes into one WriteBatch (headers encoded into a reused slab, payloads as
 // views) and leaves in one write, or one writev under cork() when payload views ride along (ws lib/sender.js).
-// The flush runs on process.nextTick rather than setImmediate: measured against tgtd, it leaves as soon as the
-// read that caused it is handled, with fewer wake-ups of either side per I/O.
+// The flush runs as a microtask rather than on setImmediate: measured against tgtd, it leaves as soon as the read
+// that caused it is handled, with fewer wake-ups of either side per I/O.
 import { connect as netConnect, type Socket } from 'node:net'
-import type { InitiatorPdu, TargetPdu } from '@iscsi-ts/pdu'
+import { BHS_LENGTH, DIGEST_LENGTH, type InitiatorPdu, type TargetPdu } from '@iscsi-ts/pdu'
 import { ConnectionError, TimeoutError } from './errors.js'
 import { PduReceiver, type Placement } from './pdu-receiver.js'
 import { WriteBatch } from './write-batch.js'
 
+/** A settled promise: `.then` on it queues a microtask at the cost of one promise reaction. */
+const RESOLVED = Promise.resolve()
+
 /** Bytes of the reused receive buffer: one read takes up to this much, e.g. fifteen 4 KiB Data-In PDUs. */
 export const READ_BUFFER_SIZE = 64 * 1024
-/**
- * Bytes read at a time while large Data-In payloads flow: a header and the start of its payload, the rest of which
- * is then read straight into its place (see PduReceiver.directReadTarget).
- */
-export const HEADER_READ_SIZE = 16 * 1024
 
 export interface ConnectOptions {
   host: string
@@ -40,8 +39,9 @@ interface ReadSink {
   push: (chunk: Buffer, end: number) => void
   /** The buffer for the next read: a Data-In payload's own place, or undefined for the reused read buffer. */
   next: () => Buffer | undefined
-  /** The first HEADER_READ_SIZE bytes of the read buffer. */
-  headerBuffer: Buffer
+  /** The start of the read buffer, for reads of just a header (48 bytes, 52 with a header digest). */
+  header: Buffer
+  headerWithDigest: Buffer
 }
 
 export class IscsiConnection {
@@ -80,13 +80,20 @@ export class IscsiConnection {
       this.reads++
       this.#receiver.push(chunk, end)
     }
-    sink.next = () => this.#receiver.directReadTarget() ?? (this.#receiver.expectsLargePayload ? sink.headerBuffer : undefined)
+    sink.next = () => {
+      const receiver = this.#receiver
+      const direct = receiver.directReadTarget()
+      if (direct !== undefined) return direct
+      // While large Data-In payloads flow, read each header alone: its payload then goes straight into place.
+      const headerLength = receiver.headerReadLength
+      return headerLength === 0 ? undefined : headerLength === BHS_LENGTH ? sink.header : sink.headerWithDigest
+    }
     socket.on('error', (error) => this.destroy(new ConnectionError(`connection to ${this.address} failed: ${error.message}`, { cause: error })))
     socket.on('close', () => this.destroy(this.#ending ? undefined : new ConnectionError(`connection to ${this.address} closed by the target`)))
     socket.on('end', () => socket.end())
   }
 
-  /** Opens a TCP connection (Nagle off: PDUs are batched by cork, not by the kernel). */
+  /** Opens a TCP connection (Nagle off: PDUs are batched by the WriteBatch, not by the kernel). */
   static connect(options: ConnectOptions): Promise<IscsiConnection> {
     return new Promise((resolve, reject) => {
       const { host, port, timeoutMs, signal } = options
@@ -95,7 +102,12 @@ export class IscsiConnection {
         return
       }
       const readBuffer = Buffer.allocUnsafe(READ_BUFFER_SIZE)
-      const sink: ReadSink = { push: () => undefined, next: () => undefined, headerBuffer: readBuffer.subarray(0, HEADER_READ_SIZE) }
+      const sink: ReadSink = {
+        push: () => undefined,
+        next: () => undefined,
+        header: readBuffer.subarray(0, BHS_LENGTH),
+        headerWithDigest: readBuffer.subarray(0, BHS_LENGTH + DIGEST_LENGTH),
+      }
       const socket = netConnect({
         host,
         port,
@@ -191,23 +203,31 @@ export class IscsiConnection {
    * larger data segment is queued as a view, never copied. Everything queued in one event-loop turn leaves in one
    * write (one iovec when there is no large payload, else one writev). Returns false when the connection is closed
    * (the PDU is dropped; the close handler has run or will run). The PDU object is not kept: callers may reuse it.
-   * The batch is written from process.nextTick, which runs once the microtasks of the current callback are done:
-   * every command that the completions of one read let the caller issue rides in the same write, and it leaves
-   * before the event loop goes back to waiting.
+   * The batch is written from a microtask queued behind the first PDU: the promise reactions already queued by then
+   * (the completions of one read, each letting the caller issue its next command) run first, so their commands ride
+   * in the same write, and it leaves before the event loop goes back to waiting. A promise job rather than
+   * process.nextTick: nextTick builds an object with computed symbol keys for every call, which V8 can only do
+   * through the runtime, and it showed in the profile of every I/O.
    */
   send(pdu: InitiatorPdu): boolean {
     if (this.#closed) return false
     this.#batch.add(pdu)
     if (!this.#flushScheduled) {
       this.#flushScheduled = true
-      process.nextTick(this.#flushNow)
+      void RESOLVED.then(this.#flushNow)
     }
     return true
   }
 
   readonly #flushNow = (): void => {
     this.#flushScheduled = false
-    this.#flush()
+    try {
+      this.#flush()
+    } catch (error) {
+      // socket.write reports its failures through 'error'; anything thrown here would otherwise be an unhandled
+      // rejection of this promise job.
+      this.destroy(new ConnectionError(`send failed: ${(error as Error).message}`, { cause: error }))
+    }
   }
 
   /** Hands the PDUs queued so far to the socket: one write, or one writev under cork when payloads ride along. */
@@ -215,13 +235,16 @@ export class IscsiConnection {
     if (this.#closed) return
     const chunks = this.#batch.take()
     if (chunks === undefined) return
+    const socket = this.#socket
     if (!Array.isArray(chunks)) {
-      this.#socket.write(chunks)
-      return
+      socket.write(chunks)
+    } else {
+      socket.cork()
+      for (const chunk of chunks) socket.write(chunk)
+      socket.uncork()
     }
-    this.#socket.cork()
-    for (const chunk of chunks) this.#socket.write(chunk)
-    this.#socket.uncork()
+    // Written synchronously (the usual case): the kernel has a copy of every byte, the slab can be reused.
+    if (socket.writableLength === 0) this.#batch.recycle()
   }
 
   /** Resolves when the socket's write buffer drained below its high-water mark (or the connection closed). */

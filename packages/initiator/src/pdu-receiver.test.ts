@@ -164,6 +164,59 @@ describe('PduReceiver', () => {
     }
   })
 
+  it('asks for header-only reads while large payloads flow, so each payload goes wholly into place', () => {
+    const size = 2 * DIRECT_READ_MIN
+    for (const digests of [{}, { headerDigest: true, dataDigest: true }]) {
+      const headerLength = digests.headerDigest === true ? 52 : 48
+      // Three large reads (one Data-In each, status collapsed), then a small one, then a SCSI Response.
+      const payloads = [0, 1, 2].map((n) => Buffer.alloc(size, 0x10 + n))
+      const small = Buffer.alloc(4096, 0x77)
+      const pdus = [...payloads.map((data, n) => dataIn(n + 1, 0, 0, data, true)), dataIn(4, 0, 0, small, true), response]
+      const encoded = pdus.map((pdu) => encodePdu(pdu, digests))
+      const stream = Buffer.concat(encoded)
+      // Where each PDU ends: the target sends them one at a time and we read faster, so no read crosses one.
+      const ends = encoded.map((_, n) => encoded.slice(0, n + 1).reduce((sum, pdu) => sum + pdu.length, 0))
+      const buffers = new Map<number, Buffer>([1, 2, 3, 4].map((itt) => [itt, Buffer.alloc(itt === 4 ? small.length : size)]))
+      const opcodes: number[] = []
+      const errors: Error[] = []
+      const receiver = new PduReceiver({
+        maxDataSegmentLength: 1 << 20,
+        ...digests,
+        place: (itt) => buffers.get(itt),
+        onPdu: (pdu) => opcodes.push(pdu.opcode),
+        onError: (error) => errors.push(error),
+      })
+      // The connection's loop: a direct target, else a header-sized read, else the whole read buffer.
+      const scratch = Buffer.alloc(64 * 1024)
+      const reads: Array<'direct' | 'header' | 'buffer'> = []
+      const headerReads: number[] = []
+      let at = 0
+      expect(receiver.headerReadLength).toBe(0)
+      while (at < stream.length) {
+        const direct = receiver.directReadTarget()
+        const length = receiver.headerReadLength
+        const target = direct ?? (length > 0 ? scratch.subarray(0, length) : scratch)
+        reads.push(direct !== undefined ? 'direct' : length > 0 ? 'header' : 'buffer')
+        if (direct === undefined && length > 0) headerReads.push(length)
+        const n = Math.min(target.length, ends.find((end) => end > at)! - at)
+        stream.copy(target, 0, at, at + n)
+        receiver.push(target, n)
+        at += n
+      }
+      expect(errors).toEqual([])
+      expect(opcodes).toEqual([Opcode.DataIn, Opcode.DataIn, Opcode.DataIn, Opcode.DataIn, Opcode.ScsiResponse])
+      for (const [itt, data] of [...payloads.entries()].map(([n, data]) => [n + 1, data] as const)) expect(buffers.get(itt)!.equals(data)).toBe(true)
+      expect(buffers.get(4)!.equals(small)).toBe(true)
+      // The first payload starts in the read buffer; after it, the header alone, then the whole payload in place
+      // (with a data digest, the digest through the read buffer). The small payload after a header-only read comes
+      // through the read buffer, and so does everything after it: small payloads stop the header-only reads.
+      expect(reads.slice(0, 2)).toEqual(['buffer', 'buffer'])
+      const perLarge = digests.dataDigest === true ? ['header', 'direct', 'buffer'] : ['header', 'direct']
+      expect(reads.slice(2)).toEqual([...perLarge, ...perLarge, 'header', 'buffer', 'buffer'])
+      expect(headerReads).toEqual([headerLength, headerLength, headerLength])
+    }
+  })
+
   it('collects data into its own buffer when there is no placement target', () => {
     const stream = Buffer.concat(pieces.map((pdu) => encodePdu(pdu)))
     const { pdus } = run(stream, [100, 700], {})

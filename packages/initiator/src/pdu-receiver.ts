@@ -159,12 +159,14 @@ export class PduReceiver {
   }
 
   /**
-   * True when the last Data-In payload was DIRECT_READ_MIN bytes or more: the reader should then read headers in
-   * small pieces, so that the payload after one is left for a read straight into its place instead of being
-   * copied out of the reader's buffer.
+   * How many bytes the next socket read should take, when that should be exactly one header: the last Data-In
+   * payload was DIRECT_READ_MIN bytes or more (more like it are likely to follow) and a new PDU starts. Reading
+   * just its header (BHS + header digest) leaves the whole payload after it for a read straight into its place,
+   * instead of copying its first part out of the reader's buffer. 0 otherwise: read as much as there is.
    */
-  get expectsLargePayload(): boolean {
-    return this.#largePayloads
+  get headerReadLength(): number {
+    if (!this.#largePayloads || this.#state !== State.Header || this.#headerHave !== 0) return 0
+    return this.#headerDigest ? BHS_LENGTH + DIGEST_LENGTH : BHS_LENGTH
   }
 
   /** Feeds the bytes `chunk[0, end)` of one TCP read, split anywhere. The chunk may be reused after the call. */

@@ -206,6 +206,9 @@ export class SessionCore extends EventEmitter<SessionEvents> {
   /** SCSI tasks not settled yet. */
   #liveTasks = 0
   readonly #signalWatches = new Map<AbortSignal, SignalWatch>()
+  /** The signal last watched and its watch (the entry of #signalWatches the next command most likely needs). */
+  #lastSignal: AbortSignal | undefined
+  #lastWatch: SignalWatch | undefined
   #pumpQueued = false
   /** The SCSI Command PDU object, refilled for every command (the connection encodes it at once and keeps none). */
   readonly #commandPdu: ScsiCommandPdu = {
@@ -592,24 +595,38 @@ export class SessionCore extends EventEmitter<SessionEvents> {
    * and only a count per command: when it fires, the task table says which commands carry it.
    */
   #watchSignal(signal: AbortSignal): void {
-    const watch = this.#signalWatches.get(signal)
+    // The signal of the previous command is almost always this one's: no Map lookup then.
+    const watch = signal === this.#lastSignal ? this.#lastWatch : this.#signalWatches.get(signal)
     if (watch !== undefined) {
       watch.tasks++
+      this.#lastSignal = signal
+      this.#lastWatch = watch
       return
     }
     const listener = (): void => {
-      this.#signalWatches.delete(signal)
+      this.#forgetSignal(signal)
       for (const entry of [...this.#tasks.values()]) if (entry.kind === 'scsi' && entry.signal === signal) this.#onTaskAbort(entry)
     }
-    this.#signalWatches.set(signal, { tasks: 1, listener })
+    const created: SignalWatch = { tasks: 1, listener }
+    this.#signalWatches.set(signal, created)
+    this.#lastSignal = signal
+    this.#lastWatch = created
     signal.addEventListener('abort', listener, { once: true })
   }
 
   #unwatchSignal(signal: AbortSignal): void {
-    const watch = this.#signalWatches.get(signal)
+    const watch = signal === this.#lastSignal ? this.#lastWatch : this.#signalWatches.get(signal)
     if (watch === undefined || --watch.tasks > 0) return
-    this.#signalWatches.delete(signal)
+    this.#forgetSignal(signal)
     signal.removeEventListener('abort', watch.listener)
+  }
+
+  #forgetSignal(signal: AbortSignal): void {
+    this.#signalWatches.delete(signal)
+    if (signal === this.#lastSignal) {
+      this.#lastSignal = undefined
+      this.#lastWatch = undefined
+    }
   }
 
   /** Times out every command whose deadline passed; returns the earliest deadline left. */

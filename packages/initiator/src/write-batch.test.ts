@@ -74,6 +74,29 @@ describe('WriteBatch', () => {
     expect(Buffer.concat(handedOut.map((h) => h.chunk))).toEqual(Buffer.concat(Array.from({ length: itt }, (_, i) => encodePdu(command(i + 1)))))
   })
 
+  it('recycle() starts the slab over once everything taken has left, and never while something is queued', () => {
+    const batch = new WriteBatch()
+    batch.add(command(1))
+    const first = batch.take() as Buffer
+    batch.recycle()
+    batch.add(command(2))
+    const second = batch.take() as Buffer
+    // The same slab bytes again: the second header overwrote the first.
+    expect(second.buffer).toBe(first.buffer)
+    expect(second.byteOffset).toBe(first.byteOffset)
+    expect(second).toEqual(encodePdu(command(2)))
+    // Something queued since the last take(): recycle() must leave it alone.
+    batch.add(command(3))
+    batch.recycle()
+    batch.add(command(4))
+    expect(flat(batch.take())).toEqual(Buffer.concat([encodePdu(command(3)), encodePdu(command(4))]))
+    // A payload view queued (a writev batch): not recycled either.
+    const large = Buffer.alloc(INLINE_DATA_LIMIT + 4, 0x5a)
+    batch.add(dataOut(5, large))
+    batch.recycle()
+    expect(flat(batch.take())).toEqual(encodePdu(dataOut(5, large)))
+  })
+
   it('takes the same path as the codec for commands with an AHS (long CDB, bidirectional)', () => {
     const batch = new WriteBatch()
     const long = command(5, Buffer.alloc(0), Buffer.alloc(32, 0x11))

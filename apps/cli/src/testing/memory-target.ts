@@ -92,9 +92,10 @@ export class MemoryLun {
     if (!this.thin) this.mapped.fill(1)
   }
 
-  check(lba: bigint, blocks: number): number {
-    if (lba < 0n || lba + BigInt(blocks) > BigInt(this.blocks)) throw outOfRange()
-    return Number(lba)
+  check(lba: bigint | number, blocks: number): number {
+    const start = BigInt(lba)
+    if (start < 0n || start + BigInt(blocks) > BigInt(this.blocks)) throw outOfRange()
+    return Number(start)
   }
 
   /** Write bytes directly (test setup), marking blocks mapped. */
@@ -196,7 +197,7 @@ class MemorySession implements CliSession {
     if (r.type === 5 || r.type === 7) return write && !registered
     return !registered
   }
-  async read(lun: number, lba: bigint, blocks: number, options?: { into?: Buffer }): Promise<Buffer> {
+  async read(lun: number, lba: bigint | number, blocks: number, options?: { into?: Buffer }): Promise<Buffer> {
     const l = this.#lun(lun)
     l.onCommand?.('read')
     const start = l.check(lba, blocks)
@@ -209,7 +210,7 @@ class MemorySession implements CliSession {
     }
     return Buffer.from(data)
   }
-  async write(lun: number, lba: bigint, data: Buffer, options?: { fua?: boolean }): Promise<void> {
+  async write(lun: number, lba: bigint | number, data: Buffer, options?: { fua?: boolean }): Promise<void> {
     const l = this.#lun(lun)
     l.onCommand?.('write')
     if (data.length % l.blockSize !== 0) throw new FakeInitiatorError('InitiatorError', 'ISCSI_ERR_INVALID_ARGUMENT', 'not whole blocks')
