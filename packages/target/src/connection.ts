@@ -170,9 +170,9 @@ export class Connection implements SessionConnection {
     return statSN
   }
 
-  send(pdu: TargetPdu): void {
+  send(pdu: TargetPdu, onWritten?: () => void): void {
     if (this.#phase === 'closed') return
-    this.#writer.send(pdu)
+    this.#writer.send(pdu, onWritten)
   }
 
   reject(reason: number, pdu: Pdu): void {

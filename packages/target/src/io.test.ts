@@ -49,6 +49,34 @@ describe('Data-In (RFC 7143 11.7)', () => {
     expect(read).toMatchObject({ targetName: t.targetName, lun: 0, bytesIn: 65536, status: 0 })
   })
 
+  it('keeps every large read its own data while the initiator is slow to take it (pooled buffers go back once sent)', async () => {
+    const t = await target()
+    const c = await session(t)
+    const size = 128 * 1024
+    const patterns = Array.from({ length: 8 }, (_, i) => pattern(size, i + 2))
+    for (const [i, data] of patterns.entries()) await writeBlocks(c, i * 256, data)
+    // Two waves of 48 reads of 128 KiB (6 MiB each) while the initiator reads nothing: the target's socket backs up, so its read
+    // buffers stay referenced by queued writes while later reads run; a buffer reused before it was written would
+    // send another read's data.
+    c.socket.pause()
+    const sendReads = (count: number, from: number) =>
+      Array.from({ length: count }, (_, n) => {
+        const i = ((from + n) * 5) % patterns.length
+        return { i, pdu: c.sendCommand({ cdb: read10(i * 256, 256), read: true, expectedDataTransferLength: size }) }
+      })
+    const sent = sendReads(48, 0)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // A second wave the target reads only as the first drains, while part of the first is still queued.
+    sent.push(...sendReads(48, 48))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    c.socket.resume()
+    const results = await Promise.all(sent.map(({ i, pdu }) => c.collect(pdu.itt, { timeoutMs: 20_000 }).then((result) => ({ i, result }))))
+    for (const { i, result } of results) {
+      expect(result.status).toBe(0)
+      expect(result.data.equals(patterns[i]!)).toBe(true)
+    }
+  })
+
   it('reports residual underflow and overflow (RFC 7143 11.4.5)', async () => {
     const t = await target()
     const c = await session(t)

@@ -210,6 +210,31 @@ describe('PduWriter', () => {
     expect(decodeAll(Buffer.concat(socket.writes.slice(1))).map((p) => ('itt' in p ? p.itt : -1))).toEqual(Array.from({ length: 32 }, (_, i) => 100 + i))
   })
 
+  it('runs onWritten for a data segment passed by reference only once the socket has written it', async () => {
+    const socket = new FakeSocket()
+    const writer = writerOn(socket)
+    const events: string[] = []
+    writer.send(dataIn(Buffer.alloc(64 * 1024, 7), 1), () => events.push('large written'))
+    writer.send(dataIn(Buffer.alloc(4096, 8), 2), () => events.push('small copied'))
+    // The 4 KiB segment was copied into the slab at once; the 64 KiB one is still the caller's buffer.
+    expect(events).toEqual(['small copied'])
+    await nextImmediate()
+    expect(socket.writes.length).toBeGreaterThan(0)
+    expect(events).toEqual(['small copied'])
+    socket.complete()
+    expect(events).toEqual(['small copied', 'large written'])
+  })
+
+  it('does not run onWritten for a PDU dropped because the socket is closed', () => {
+    const socket = new FakeSocket()
+    socket.destroyed = true
+    const writer = writerOn(socket)
+    let called = false
+    writer.send(dataIn(Buffer.alloc(64 * 1024), 1), () => (called = true))
+    writer.flush()
+    expect(called).toBe(false)
+  })
+
   it('flush() hands the batch over at once (before a half-close)', () => {
     const socket = new FakeSocket()
     const writer = writerOn(socket)

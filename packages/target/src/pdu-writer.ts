@@ -133,8 +133,12 @@ export class PduWriter {
     return this.#pdus
   }
 
-  /** Queue one PDU; it leaves with the other PDUs of this batch. */
-  send(pdu: TargetPdu): void {
+  /**
+   * Queue one PDU; it leaves with the other PDUs of this batch. `onWritten` runs once the PDU's data segment is no
+   * longer referenced here: at once when it was copied into the slab, else when the socket has written it (or has
+   * been destroyed with it unwritten). It does not run when the PDU is dropped because the socket is closed already.
+   */
+  send(pdu: TargetPdu, onWritten?: () => void): void {
     const socket = this.#socket
     if (socket.destroyed || !socket.writable) return
     const data = pdu.data
@@ -155,7 +159,7 @@ export class PduWriter {
         this.#offset = offset
         this.#cutRegion()
         this.#chunks.push(data)
-        this.#callbacks.push(this.#written)
+        this.#callbacks.push(onWritten === undefined ? this.#written : this.#writtenThen(onWritten))
       }
       for (let i = 0; i < pad; i++) slab[offset + i] = 0
       offset += pad
@@ -165,6 +169,8 @@ export class PduWriter {
       }
     }
     this.#offset = offset
+    // Copied (or no data): the caller's buffer is free now.
+    if (onWritten !== undefined && !(length > 0 && !copy)) onWritten()
     const bytes = headerBytes + length + trailer
     this.#queued += bytes
     this.#queuedPdus++
@@ -221,6 +227,13 @@ export class PduWriter {
       return
     }
     this.#drainWaiters.push(callback)
+  }
+
+  #writtenThen(onWritten: () => void): () => void {
+    return () => {
+      this.#checkDrain()
+      onWritten()
+    }
   }
 
   #checkDrain(): void {

@@ -34,8 +34,11 @@ export interface SessionConnection {
   readonly remote: string
   /** The initiator's MaxRecvDataSegmentLength: the most a Data-In may carry (RFC 7143 13.12). */
   readonly maxSendDataSegmentLength: number
-  /** Send a PDU (nothing happens once the connection is closed). */
-  send(pdu: TargetPdu): void
+  /**
+   * Send a PDU (nothing happens once the connection is closed). `onWritten`, when given, runs once the PDU's data
+   * segment is no longer referenced (copied, or written by the socket); not at all if the PDU is dropped.
+   */
+  send(pdu: TargetPdu, onWritten?: () => void): void
   /** StatSN for a status-carrying PDU, advancing it (RFC 7143 4.2.2.2). */
   takeStatSN(): number
   /** StatSN to show in PDUs that don't advance it (R2T, NOP-In pings). */
@@ -485,6 +488,9 @@ export class Session<C extends SessionConnection = SessionConnection> {
     })
     const firstDataSN = task.transfer?.r2tCount ?? 0
     const dataPdusBefore = task.dataPdus
+    // A pooled read buffer goes back once the socket has written the last Data-In that carries it (writes complete
+    // in order); a dropped response leaves it to the GC.
+    const release = result.release
     // Free the task's slot first so the MaxCmdSN of this response already counts it (RFC 7143 4.2.2.1).
     this.#finish(task)
     if (connection.closed) return
@@ -516,7 +522,7 @@ export class Session<C extends SessionConnection = SessionConnection> {
         residualCount: residual.count,
         data: dataIn,
       }
-      connection.send(pdu)
+      connection.send(pdu, release)
       sent = 1
     } else if (dataIn.length > 0) {
       for (const segment of dataInSegments(dataIn.length, connection.maxSendDataSegmentLength, maxBurst, firstDataSN)) {
@@ -533,9 +539,13 @@ export class Session<C extends SessionConnection = SessionConnection> {
             expCmdSN: this.window.expCmdSN,
             maxCmdSN: this.window.maxCmdSN,
           }),
+          segment.last ? release : undefined,
         )
         sent++
       }
+    } else {
+      // Nothing of the buffer is sent (a read the initiator expects no data of).
+      release?.()
     }
     if (!collapse) {
       // SCSI Response (RFC 7143 11.4), built in place: the fields scsiResponsePdu would set.

@@ -47,6 +47,8 @@ export interface Outcome {
   readonly data?: Buffer
   /** Bytes the command would transfer when that differs from data.length (reads cut to the expected length). */
   readonly dataLength?: number
+  /** Gives `data` back to its pool once the transport is done with it (passed on as ScsiResult.release). */
+  readonly release?: () => void
 }
 
 export type Handler<N extends CommandName> = (context: CommandContext<N>) => Promise<Outcome> | Outcome

@@ -131,7 +131,10 @@ function resultOf(cdb: ParsedCdb, outcome: Outcome, command: ScsiCommand, dataOu
   // SPC-4 4.2.5.6: parameter data is cut to the ALLOCATION LENGTH; the residual is counted against what is sent.
   if (outcome.dataLength === undefined && 'allocationLength' in cdb) length = Math.min(length, cdb.allocationLength)
   const sent = Math.min(length, Math.max(command.expectedDataInLength, 0), data.length)
-  return { status, dataIn: sent === data.length ? data : data.subarray(0, sent), dataInLength: length, dataOutLength }
+  const dataIn = sent === data.length ? data : data.subarray(0, sent)
+  return outcome.release === undefined
+    ? { status, dataIn, dataInLength: length, dataOutLength }
+    : { status, dataIn, dataInLength: length, dataOutLength, release: outcome.release }
 }
 
 /** Run a command on a logical unit; resolves with its result, never rejects. */

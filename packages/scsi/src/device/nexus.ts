@@ -54,4 +54,10 @@ export interface ScsiResult {
   readonly dataInLength?: number
   /** Bytes of data-out the CDB asked for (for write residuals). */
   readonly dataOutLength?: number
+  /**
+   * When present, `dataIn` is a pooled buffer: call this once it has been sent and nothing refers to it any more
+   * (after the socket has written it, not when the write was queued), and it is reused for a later read. Never call
+   * it twice or early. A transport that never calls it just leaves the buffer to the GC.
+   */
+  readonly release?: () => void
 }

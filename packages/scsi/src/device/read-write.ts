@@ -74,9 +74,11 @@ export async function read(context: CommandContext<ReadName>): Promise<Outcome> 
   const length = blocks * unit.blockSize
   const wanted = Math.min(blocks, Math.ceil(context.expectedDataInLength / unit.blockSize))
   if (wanted === 0) return { data: Buffer.alloc(0), dataLength: length }
-  const data = readBuffer(wanted * unit.blockSize)
+  const { buffer: data, release } = readBuffer(wanted * unit.blockSize)
   await unit.io('read', () => unit.backstore.read(cdb.lba, wanted, data))
-  return { data, dataLength: length }
+  // A pooled buffer goes back only once the transport has sent it (ScsiResult.release); a failed read leaves it to
+  // the GC, since a backstore call that was given up on may still write into it.
+  return release === undefined ? { data, dataLength: length } : { data, dataLength: length, release }
 }
 
 /** Common checks of a medium-modifying block command: write protection first (as LIO), then the range and size. */
