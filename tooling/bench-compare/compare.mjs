@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, linkSync, writeFileSync, readdirSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { argParser } from './lib/args.mjs'
 import { buildWorkspace } from './lib/build.mjs'
 import { runIscsiPerf, runOurBench, runQemuBench } from './lib/clients.mjs'
 import { loadProfile, summarizeProfile, renderProfileSummary } from './lib/cpu-profile.mjs'
@@ -132,30 +133,14 @@ Options:
 
 Exit codes: 0 done, 1 something failed (a tool, a target, a run), 2 usage error, 3 a goal missed with --strict.`
 
-function usageError(message) {
-  process.stderr.write(`bench:compare: ${message}\n\n${USAGE}\n`)
-  process.exit(2)
-}
+const { usageError, positiveInt, forEachArg } = argParser('bench:compare', USAGE)
 
 function parseArgs(argv) {
   const options = {
     rounds: 3, seconds: 5, workloads: WORKLOADS.map((w) => w.id), size: 1024 ** 3, fill: undefined, warmup: 2,
     build: true, json: undefined, profile: undefined, strict: false, list: false, help: false, oursEnv: {},
   }
-  const positiveInt = (name, value) => {
-    const n = Number(value)
-    if (!Number.isInteger(n) || n < 1) usageError(`${name} wants a positive integer, not '${value}'`)
-    return n
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
-    const value = () => {
-      if (inline !== undefined) return inline
-      const next = argv[++i]
-      if (next === undefined) usageError(`${flag} needs a value`)
-      return next
-    }
+  forEachArg(argv, (flag, value, arg) => {
     switch (flag) {
       case '--': break
       case '--rounds': options.rounds = positiveInt(flag, value()); break
@@ -194,7 +179,7 @@ function parseArgs(argv) {
       case '-h': case '--help': options.help = true; break
       default: usageError(`unknown option '${arg}'`)
     }
-  }
+  })
   options.fill ??= options.size
   if (options.fill > options.size) usageError('--fill cannot exceed --size')
   return options

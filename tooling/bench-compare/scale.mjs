@@ -9,6 +9,7 @@ import { linkSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { argParser } from './lib/args.mjs'
 import { buildWorkspace } from './lib/build.mjs'
 import { Histogram } from './lib/histogram.mjs'
 import { createImages } from './lib/images.mjs'
@@ -41,30 +42,14 @@ Options:
 
 Exit codes: 0 done, 1 something failed (a login, a read, the target), 2 usage error.`
 
-function usageError(message) {
-  process.stderr.write(`bench:scale: ${message}\n\n${USAGE}\n`)
-  process.exit(2)
-}
+const { usageError, positiveInt, forEachArg } = argParser('bench:scale', USAGE)
 
 function parseArgs(argv) {
   const options = {
     sessions: 1000, seconds: 10, workers: 2, loginConcurrency: 32, sessionsPerLun: 100, size: 256 * 1024 ** 2, build: true,
     json: undefined, help: false,
   }
-  const positiveInt = (name, value) => {
-    const n = Number(value)
-    if (!Number.isInteger(n) || n < 1) usageError(`${name} wants a positive integer, not '${value}'`)
-    return n
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined]
-    const value = () => {
-      if (inline !== undefined) return inline
-      const next = argv[++i]
-      if (next === undefined) usageError(`${flag} needs a value`)
-      return next
-    }
+  forEachArg(argv, (flag, value, arg) => {
     switch (flag) {
       case '--': break
       case '--sessions': options.sessions = positiveInt(flag, value()); break
@@ -84,7 +69,7 @@ function parseArgs(argv) {
       case '-h': case '--help': options.help = true; break
       default: usageError(`unknown option '${arg}'`)
     }
-  }
+  })
   if (options.sessions > 65000) usageError('--sessions is limited to 65000 (the target allows at most 65535)')
   options.luns = Math.ceil(options.sessions / options.sessionsPerLun)
   if (options.luns > 16384) usageError('too many LUNs: raise --sessions-per-lun')

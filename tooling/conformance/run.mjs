@@ -12,10 +12,10 @@
 // conformance markers), --timeout SECONDS (per configuration, default 900).
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../bench-compare/lib/net.mjs'
 import { parseCunit } from './parse-cunit.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -151,17 +151,6 @@ function config(dir, port, o) {
   lines.push(`timers:`, `  nopInTimeout: 120s`)
   if (o.digests) lines.push(`limits:`, `  headerDigest: [CRC32C, None]`, `  dataDigest: [CRC32C, None]`)
   return lines.join('\n') + '\n'
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address()
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 /** Start the app; resolve once it logs 'listening'. */

@@ -294,16 +294,18 @@ export class PduReceiver {
     if (this.#dataDigest) this.#crc = crc32c(chunk.subarray(at, at + take), this.#crc)
     this.#dataHave += take
     this.#dataRemaining -= take
-    at += take
-    if (this.#dataRemaining === 0) {
-      if (this.#dataDigest) {
-        this.#state = State.DataDigest
-        this.#digestHave = 0
-      } else {
-        this.#emit()
-      }
+    if (this.#dataRemaining === 0) this.#dataDone()
+    return at + take
+  }
+
+  /** Every data and padding byte is in: the digest comes next, or the PDU is complete. */
+  #dataDone(): void {
+    if (this.#dataDigest) {
+      this.#state = State.DataDigest
+      this.#digestHave = 0
+    } else {
+      this.#emit()
     }
-    return at
   }
 
   /** `length` payload bytes were read straight into their place (the view directReadTarget() handed out). */
@@ -313,14 +315,7 @@ export class PduReceiver {
       this.#dataHave += length
       this.#dataRemaining -= length
       // Padding (and the digest) still come through the reader's own buffer; a segment without any ends here.
-      if (this.#dataRemaining === 0) {
-        if (this.#dataDigest) {
-          this.#state = State.DataDigest
-          this.#digestHave = 0
-        } else {
-          this.#emit()
-        }
-      }
+      if (this.#dataRemaining === 0) this.#dataDone()
     } catch (error) {
       this.#fail(error instanceof Error ? error : new Error(String(error)))
     }

@@ -170,7 +170,7 @@ export class PduWriter {
     }
     this.#offset = offset
     // Copied (or no data): the caller's buffer is free now.
-    if (onWritten !== undefined && !(length > 0 && !copy)) onWritten()
+    if (onWritten !== undefined && (copy || length === 0)) onWritten()
     const bytes = headerBytes + length + trailer
     this.#queued += bytes
     this.#queuedPdus++
